@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/** hardfleet's command line: the only place that formats errors and picks exit codes. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { labCommand } from './lab.js';
+import { formatError, exitCodeFor } from './errors.js';
+
+async function main(): Promise<void> {
+  await yargs(hideBin(process.argv))
+    .scriptName('hardfleet')
+    .parserConfiguration({ 'populate--': true })
+    .command(labCommand)
+    .demandCommand(1, 'say what to do: hardfleet --help lists the commands')
+    .strict()
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`error: ${msg}\nrun with --help for usage\n`);
+      process.exit(1);
+    })
+    .help()
+    .parseAsync();
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(formatError(e) + '\n');
+  process.exit(exitCodeFor(e));
+});
