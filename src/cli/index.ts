@@ -5,6 +5,12 @@ import { hideBin } from 'yargs/helpers';
 import { labCommand } from './lab.js';
 import { formatError, exitCodeFor } from './errors.js';
 
+// `hardfleet lab status | head`: a closed pipe is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
     .scriptName('hardfleet')

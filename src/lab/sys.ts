@@ -56,14 +56,15 @@ export function processMatches(pid: number | undefined, marker: string): boolean
   }
 }
 
+/** A running process (a zombie is dead: only its exit status is left for its parent). */
 export function isAlive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  return !isZombie(pid);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,7 +73,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function waitExit(pid: number, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (!isAlive(pid) || isZombie(pid)) return true;
+    if (!isAlive(pid)) return true;
     await sleep(100);
   }
   return !isAlive(pid);
