@@ -4,6 +4,7 @@
  */
 import type { Remote } from '../core/remote.js';
 import type { HostFacts } from '../facts/types.js';
+import { HardfleetError } from '../core/errors.js';
 
 export type Guard = 'login';
 
@@ -22,12 +23,33 @@ export interface Change {
   guard?: Guard;
   /** Paths the on-host rollback must restore if the guard fires (files), for guarded changes. */
   backupPaths?: string[];
+  /**
+   * After this change is applied (and verified), the engine must prove a fresh SSH login on this
+   * port before it runs the changes that follow in the plan (e.g. before the old SSH port closes).
+   */
+  proveLoginOn?: number;
   /** Extra shell run by the rollback after files are restored (e.g. iptables-restore, reload sshd). */
   rollbackScript?: string;
-  apply(remote: Remote): Promise<void>;
+  /**
+   * Run the change. Resolving with nothing means "changed". A change whose need only the host can
+   * tell (pending security updates) resolves `{ changed: false }` when it found nothing to do.
+   */
+  apply(remote: Remote): Promise<void | ApplyOutcome>;
   /** Confirm the host is now as planned; throw a HostError/RemoteCommandError with what differs. */
   verify?(remote: Remote): Promise<void>;
 }
+
+export interface ApplyOutcome {
+  changed: boolean;
+  /** Things learnt on the host, for the recap (e.g. "reboot required", "no security advisories published"). */
+  warnings?: string[];
+}
+
+/**
+ * Thrown by `plan` when applying the step on this host would be unsafe (e.g. the admin user has no
+ * key, so disabling passwords would lock everyone out). The engine fails the host before any change.
+ */
+export class StepRefusedError extends HardfleetError {}
 
 export interface StepResult {
   status: 'ok' | 'changed' | 'failed' | 'rolled-back' | 'skipped' | 'n/a';
