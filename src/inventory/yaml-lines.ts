@@ -1,0 +1,97 @@
+/**
+ * YAML with line numbers: js-yaml builds plain objects, which forget where they came from. Its
+ * `listener` reports every node (mapping keys included) as it opens and closes, so we rebuild a
+ * tree of positions beside the data and answer "which line is this value on?" for error messages.
+ */
+import { load, YAMLException } from 'js-yaml';
+
+export type YamlPath = ReadonlyArray<string | number>;
+
+export interface YamlDocument {
+  data: unknown;
+  /** 1-based line of the value at `path` (for a mapping entry: the line of its key); falls back to the nearest parent. */
+  lineOf(path: YamlPath): number | undefined;
+}
+
+/** A YAML syntax error (duplicate keys included), with a 1-based line. */
+export class YamlSyntaxError extends Error {
+  constructor(message: string, readonly line: number | undefined) {
+    super(message);
+  }
+}
+
+interface PosNode {
+  line: number;
+  children: PosNode[];
+  result?: unknown;
+}
+
+interface Located {
+  line: number;
+  entries?: Map<string, Located>;
+}
+
+export function parseYaml(text: string): YamlDocument {
+  const root: PosNode = { line: 0, children: [] };
+  const stack: PosNode[] = [root];
+  let data: unknown;
+  try {
+    data = load(text, {
+      listener(event, state) {
+        if (event === 'open') {
+          const node: PosNode = { line: state.line, children: [] };
+          stack[stack.length - 1].children.push(node);
+          stack.push(node);
+        } else {
+          const node = stack.pop();
+          if (node) node.result = state.result;
+        }
+      },
+    });
+  } catch (e) {
+    if (e instanceof YAMLException) {
+      const line = e.mark?.line === undefined ? undefined : e.mark.line + 1;
+      throw new YamlSyntaxError(`YAML syntax: ${e.reason}`, line);
+    }
+    throw e;
+  }
+  const top = root.children[0];
+  const located: Located | undefined = top ? locate(top, top.line) : undefined;
+
+  return {
+    data,
+    lineOf(path) {
+      if (!located) return undefined;
+      let at = located;
+      for (const key of path) {
+        const next = at.entries?.get(String(key));
+        if (!next) break;
+        at = next;
+      }
+      return at.line + 1;
+    },
+  };
+}
+
+/**
+ * A mapping's children come in key, value pairs; a sequence's children are its items. A mapping
+ * entry is located at its key's line: a block value opens on the key's line anyway, and the key
+ * is what the operator looks for.
+ */
+function locate(node: PosNode, line: number): Located {
+  const out: Located = { line };
+  const r = node.result;
+  if (Array.isArray(r)) {
+    if (node.children.length === r.length) {
+      out.entries = new Map(node.children.map((c, i) => [String(i), locate(c, c.line)]));
+    }
+  } else if (r !== null && typeof r === 'object' && node.children.length % 2 === 0) {
+    out.entries = new Map();
+    for (let i = 0; i < node.children.length; i += 2) {
+      const key = node.children[i];
+      const value = node.children[i + 1];
+      out.entries.set(String(key.result), locate(value, key.line));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,150 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InventoryError } from '../../src/core/errors.js';
+import { loadInventory } from '../../src/inventory/load.js';
+
+const dir = resolve('test/fixtures/inventory');
+const fx = (name: string) => join(dir, name);
+const noSsh = { sshConfigFile: fx('empty_ssh_config') };
+const byName = (file: string, opts = noSsh) => new Map(loadInventory([fx(file)], opts).hosts.map((h) => [h.name, h]));
+
+describe('loadInventory: Ansible layout and precedence', () => {
+  const inv = loadInventory([fx('good-precedence.yml')], noSsh);
+  const h = new Map(inv.hosts.map((x) => [x.name, x]));
+
+  it('keeps inventory order and expands host ranges', () => {
+    expect(inv.hosts.map((x) => x.name)).toEqual(['lonely', 'web1', 'web2', 'db1', 'st01', 'st02']);
+  });
+
+  it('merges vars host > child group > parent group > all', () => {
+    expect(h.get('web1')!.vars).toMatchObject({ level: 'web', site: 'prod', ansible_user: 'deploy' });
+    expect(h.get('web2')!.vars.level).toBe('host');
+    expect(h.get('lonely')!.vars).toMatchObject({ level: 'all', site: 'all' });
+    expect(h.get('lonely')!.port).toBe(2200);
+    expect(h.get('web1')!.port).toBe(2201);
+    expect(h.get('db1')!.port).toBe(2222);
+  });
+
+  it('resolves connection settings with defaults and relative paths', () => {
+    const web1 = h.get('web1')!;
+    expect(web1).toMatchObject({ address: '10.0.0.11', user: 'deploy', become: true, identityFiles: [join(dir, 'keys/web_ed25519')] });
+    expect(web1.knownHostsFiles).toEqual([join(homedir(), '.ssh/known_hosts')]);
+    expect(h.get('web2')).toMatchObject({ user: 'root', become: false });
+    expect(h.get('db1')).toMatchObject({ address: '10.0.1.1', user: 'deploy', become: false });
+    expect(h.get('db1')!.knownHostsFiles).toEqual([join(dir, 'known_hosts'), '/etc/ssh/ssh_known_hosts']);
+    expect(h.get('lonely')!.address).toBe('lonely');
+  });
+
+  it('lists groups transitively and as tags', () => {
+    expect(h.get('web1')!.groups).toEqual(['prod', 'web']);
+    expect(h.get('web1')!.tags).toEqual(['canary', 'prod', 'web']);
+    expect(h.get('web2')!.groups).toEqual(['prod', 'web', 'staging']);
+    expect(h.get('lonely')!.groups).toEqual([]);
+    expect(inv.groups.prod).toEqual({ hosts: [], children: ['web', 'db'] });
+    expect(inv.groups.staging.hosts).toEqual(['web2', 'st01', 'st02']);
+    expect(inv.groups.ungrouped.hosts).toEqual(['lonely']);
+    expect(h.get('web1')!.source).toEqual({ file: fx('good-precedence.yml'), line: 22 });
+  });
+
+  it('accepts a top-level group other than all', () => {
+    const t = byName('good-toplevel.yml');
+    expect(t.get('w1')).toMatchObject({ address: '192.0.2.1', user: 'root', groups: ['web'] });
+    expect(t.get('d1')).toMatchObject({ user: 'admin', become: true, groups: ['db'] });
+  });
+
+  it('merges several files as Ansible does', () => {
+    const inv2 = loadInventory([fx('good-toplevel.yml'), fx('good-precedence.yml')], noSsh);
+    expect(inv2.hosts.map((x) => x.name)).toEqual(['w1', 'd1', 'lonely', 'web1', 'web2', 'db1', 'st01', 'st02']);
+    expect(inv2.groups.web.hosts).toEqual(['w1', 'web1', 'web2']);
+    expect(inv2.files).toHaveLength(2);
+  });
+
+  it('loads the lab inventory and the example unchanged', () => {
+    const lab = loadInventory(['inventory/lab.yml'], noSsh);
+    expect(lab.hosts.length).toBeGreaterThan(0);
+    const ex = new Map(loadInventory(['inventory/example.yml'], noSsh).hosts.map((x) => [x.name, x]));
+    expect(ex.get('web1')!.jump?.name).toBe('bastion');
+    expect(ex.get('web1')!.tags).toContain('canary');
+    expect(ex.get('db1')!.groups).toContain('db');
+  });
+});
+
+describe('loadInventory: ssh_config merge', () => {
+  const h = byName('good-ssh.yml', { sshConfigFile: fx('ssh_config') });
+
+  it('takes HostName, Port, User, IdentityFile from ssh_config', () => {
+    expect(h.get('app1')).toMatchObject({ address: '10.1.0.1', port: 2022, user: 'ops', identityFiles: [join(homedir(), '.ssh/app_ed25519')] });
+  });
+
+  it('lets explicit inventory values win and looks up ansible_host', () => {
+    expect(h.get('app2')).toMatchObject({ address: '192.0.2.20', user: 'root', port: 2023 });
+  });
+
+  it('chains ProxyJump hops: the last hop is reached through the ones before it', () => {
+    const gw = h.get('app1')!.jump!;
+    expect(gw).toMatchObject({ name: 'gateway', address: 'gw.example.net', user: 'jumper' });
+    expect(gw.jump).toMatchObject({ name: 'middle', address: '10.1.255.1', user: 'mid' });
+    expect(gw.jump!.jump).toMatchObject({ name: 'outer', address: '203.0.113.1' });
+    expect(gw.jump!.jump!.jump).toBeUndefined();
+  });
+
+  it('resolves jump to inventory hosts and ssh_config aliases, and chains them', () => {
+    expect(h.get('inner')!.jump).toBe(h.get('bastion'));
+    expect(h.get('bastion')!.jump).toMatchObject({ name: 'edge', address: '203.0.113.9', user: 'edgeuser' });
+    expect(h.get('app3')!.jump!.name).toBe('gateway');
+  });
+
+  it('never runs Match exec', () => {
+    expect(h.get('app3')!.user).toBe('root');
+    expect(existsSync('/tmp/hardfleet-match-exec-ran')).toBe(false);
+  });
+});
+
+/** Bad inventories: the fragment the message must hold and the line it must point at. */
+const bad: Array<[file: string, fragment: string | RegExp, line: number | undefined]> = [
+  ['bad-syntax.yml', 'YAML syntax', 6],
+  ['bad-duplicate-host.yml', 'duplicated mapping key', 8],
+  ['bad-unknown-key.yml', 'group "web": unknown key "ansible_user"', 6],
+  ['bad-port.yml', 'ansible_port must be an integer from 1 to 65535', 7],
+  ['bad-port-range.yml', 'port must be an integer from 1 to 65535, not 70000', 5],
+  ['bad-tags.yml', 'tags must be a list of strings', 4],
+  ['bad-unsafe-address.yml', /host "web2": address "1\.2\.3\.4; rm -rf \/" holds characters a shell would interpret/, 6],
+  ['bad-unsafe-user.yml', 'ansible_user "$(reboot)" holds characters a shell would interpret', 5],
+  ['bad-unsafe-name.yml', 'host "web1 && reboot": address', 3],
+  ['bad-unknown-group.yml', 'group "dbs" is named but defined nowhere', 9],
+  ['bad-cycle.yml', 'group cycle: a -> b -> a', 9],
+  ['bad-jump.yml', 'jump "bastoin" is neither an inventory host nor a Host in ssh_config', 7],
+  ['bad-jump-cycle.yml', 'jump cycle: a -> b -> a', 6],
+  ['bad-hosts-list.yml', 'hosts: must be a mapping of host names', 4],
+  ['bad-not-mapping.yml', 'an inventory must be a mapping of groups', 1],
+  ['bad-range.yml', 'host range "web[09:01]" is malformed', 3],
+];
+
+describe('loadInventory: errors carry file and line', () => {
+  it.each(bad)('%s', (file, fragment, line) => {
+    let err: unknown;
+    try {
+      loadInventory([fx(file)], noSsh);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InventoryError);
+    const e = err as InventoryError;
+    if (typeof fragment === 'string') expect(e.message).toContain(fragment);
+    else expect(e.message).toMatch(fragment);
+    expect(e.file).toBe(fx(file));
+    expect(e.line).toBe(line);
+  });
+
+  it('tells what to do about an unsafe value', () => {
+    expect(() => loadInventory([fx('bad-unsafe-address.yml')], noSsh)).toThrow(
+      expect.objectContaining({ hint: expect.stringContaining('plain address') }),
+    );
+  });
+
+  it('reports a missing ssh_config that was asked for', () => {
+    expect(() => loadInventory([fx('good-toplevel.yml')], { sshConfigFile: fx('nope') })).toThrow(InventoryError);
+  });
+});
