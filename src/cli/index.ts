@@ -3,6 +3,9 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { labCommand } from './lab.js';
+import { applyCmd, planCmd } from './apply.js';
+import { runCmd } from './run.js';
+import { factsCmd } from './facts.js';
 import { formatError, exitCodeFor } from './errors.js';
 
 // `hardfleet lab status | head`: a closed pipe is the reader's choice, not an error.
@@ -15,6 +18,10 @@ async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
     .scriptName('hardfleet')
     .parserConfiguration({ 'populate--': true })
+    .command(applyCmd)
+    .command(planCmd)
+    .command(runCmd)
+    .command(factsCmd)
     .command(labCommand)
     .demandCommand(1, 'say what to do: hardfleet --help lists the commands')
     .strict()

@@ -1,0 +1,101 @@
+/** `hardfleet apply` and its read-only twin `hardfleet plan`. */
+import type { CommandModule } from 'yargs';
+import { load as loadYaml } from 'js-yaml';
+import { UsageError } from '../core/errors.js';
+import { loadPlaybook, selectSteps } from '../playbook/load.js';
+import { parseSerial } from '../engine/batching.js';
+import { rollout } from '../engine/rollout.js';
+import { runPlaybookOnHost } from '../engine/host-run.js';
+import { liveView } from '../ui/live.js';
+import { batches } from '../engine/batching.js';
+import { connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type HostArgs } from './common.js';
+import { finishRun } from './report-out.js';
+
+interface ApplyArgs extends HostArgs {
+  playbook: string;
+  check: boolean;
+  diff: boolean;
+  tags?: string[];
+  'skip-tags'?: string[];
+  'extra-vars'?: string[];
+  serial?: string;
+  'max-fail-percent'?: number;
+  'max-fail'?: number;
+  'fail-fast': boolean;
+  'guard-window'?: number;
+}
+
+export function parseExtraVars(items: string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const item of items) {
+    const t = item.trim();
+    if (t.startsWith('{')) {
+      let v: unknown;
+      try {
+        v = loadYaml(t);
+      } catch (e) {
+        throw new UsageError(`--extra-vars ${item}: not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
+      }
+      Object.assign(out, v);
+      continue;
+    }
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(t);
+    if (!m) throw new UsageError(`--extra-vars ${item}: use key=value or a YAML mapping like '{"sshd_port": 2222}'`);
+    out[m[1]] = /^-?\d+$/.test(m[2]) ? Number(m[2]) : m[2];
+  }
+  return out;
+}
+
+function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
+  return {
+    command: `${check ? 'plan' : 'apply'} [playbook]`,
+    describe: check ? 'show per host what apply would change, with diffs; change nothing' : 'harden the selected hosts in rolling batches',
+    builder: (y) =>
+      hostOptions(y)
+        .positional('playbook', { type: 'string', default: 'playbooks/docker-host.yml' })
+        .option('check', { alias: 'C', type: 'boolean', default: check, describe: 'change nothing: show what would change' })
+        .option('diff', { alias: 'D', type: 'boolean', default: check, describe: 'show unified diffs of every file' })
+        .option('tags', { alias: 't', type: 'string', array: true, describe: 'only steps with these tags' })
+        .option('skip-tags', { type: 'string', array: true, describe: 'skip steps with these tags' })
+        .option('extra-vars', { alias: 'e', type: 'string', array: true, describe: 'key=value or YAML mapping; wins over playbook and inventory vars' })
+        .option('serial', { type: 'string', describe: 'batch sizes, Ansible style: 5, 25%, or 1,5,25%' })
+        .option('max-fail-percent', { type: 'number', describe: 'stop when more than P% of a batch fails' })
+        .option('max-fail', { type: 'number', describe: 'stop when more than N hosts have failed in the run' })
+        .option('fail-fast', { type: 'boolean', default: false, describe: 'stop at the first failed host' })
+        .option('guard-window', { type: 'number', describe: 'seconds before an unproven SSH/firewall change rolls itself back' }) as never,
+    handler: async (a) => {
+      const pb = loadPlaybook(a.playbook);
+      const steps = selectSteps(pb.steps, a.tags, a['skip-tags']);
+      const extraVars = parseExtraVars(a['extra-vars']);
+      const hosts = selectFromArgs(a, pb.hosts);
+      const forks = positiveInt('forks', a.forks ?? pb.forks, 20);
+      const serial = a.serial !== undefined ? parseSerial(a.serial.includes(',') ? a.serial.split(',').map((s) => (/^\d+$/.test(s.trim()) ? Number(s) : s.trim())) : /^\d+$/.test(a.serial) ? Number(a.serial) : a.serial, '--serial') : pb.serial;
+      if (a['guard-window'] !== undefined) {
+        if (!(a['guard-window'] >= 15)) throw new UsageError(`--guard-window ${a['guard-window']}: give 15 seconds or more`);
+        pb.guardWindow = a['guard-window'];
+      }
+      for (const [flag, v] of [['max-fail-percent', a['max-fail-percent']], ['max-fail', a['max-fail']]] as const) {
+        if (v !== undefined && !(v >= 0)) throw new UsageError(`--${flag} ${v}: give 0 or more`);
+      }
+      const connector = makeConnector(connectOptions(a));
+      const plan = batches(hosts, serial, forks);
+      const view = liveView(plan.map((b) => b.map((h) => h.name)), a.check, a.json === '-');
+      const stop = interruptHandler(() => process.exit(3));
+      const report = await rollout(
+        hosts,
+        { serial, forks, maxFailPercent: a['max-fail-percent'] ?? pb.maxFailPercent, maxFail: a['max-fail'] ?? pb.maxFail, failFast: a['fail-fast'], check: a.check, stop: stop.signal },
+        async (host) => {
+          const t0 = Date.now();
+          const r = await runPlaybookOnHost(host, connector, { playbook: pb, steps, check: a.check, diff: a.diff, extraVars, progress: (h, m) => view.progress(h, m) });
+          return { ...r, ms: Date.now() - t0 };
+        },
+        { hostDone: (h, r) => view.hostDone(h, r) },
+      );
+      await view.finish();
+      process.exitCode = finishRun(report, { json: a.json, diff: a.diff });
+    },
+  };
+}
+
+export const applyCmd = applyCommand(false);
+export const planCmd = applyCommand(true);

@@ -1,0 +1,83 @@
+/** Options shared by the commands that reach hosts, and how they become an inventory, a selection and a connector. */
+import type { Argv } from 'yargs';
+import { UsageError } from '../core/errors.js';
+import type { HostSpec } from '../core/host.js';
+import { loadInventory } from '../inventory/load.js';
+import { selectHosts } from '../inventory/select.js';
+import { SshConnection, type ConnectOptions } from '../ssh/index.js';
+import type { Connector } from '../engine/host-run.js';
+
+export function hostOptions<T>(y: Argv<T>) {
+  return y
+    .option('inventory', { alias: 'i', type: 'string', array: true, describe: 'inventory file(s) (Ansible YAML layout)', default: ['inventory/lab.yml'] })
+    .option('limit', { alias: 'l', type: 'string', describe: 'hosts, groups, globs, !exclusions, comma separated' })
+    .option('tag', { type: 'string', array: true, describe: 'only hosts with this tag or in this group (repeat: all of them)' })
+    .option('exclude', { type: 'string', array: true, describe: 'leave these hosts or groups out' })
+    .option('forks', { alias: 'f', type: 'number', describe: 'hosts worked on at once inside a batch (default 20)' })
+    .option('ssh-config', { type: 'string', describe: 'ssh_config file to read HostName, Port, User, IdentityFile, ProxyJump from (default ~/.ssh/config)' })
+    .option('accept-new', { type: 'boolean', default: false, describe: 'record unknown host keys (never changed ones), like StrictHostKeyChecking=accept-new' })
+    .option('key-passphrase-env', { type: 'string', describe: 'name of an environment variable that holds the key passphrase' })
+    .option('connect-timeout', { type: 'number', default: 10, describe: 'seconds to wait for a connection' })
+    .option('json', { type: 'string', describe: 'write the JSON report to FILE (- for stdout)' });
+}
+
+export interface HostArgs {
+  inventory: string[];
+  limit?: string;
+  tag?: string[];
+  exclude?: string[];
+  forks?: number;
+  'ssh-config'?: string;
+  'accept-new': boolean;
+  'key-passphrase-env'?: string;
+  'connect-timeout': number;
+  json?: string;
+}
+
+export function selectFromArgs(a: HostArgs, pattern?: string): HostSpec[] {
+  const inv = loadInventory(a.inventory, { sshConfigFile: a['ssh-config'] });
+  const limit = [pattern && pattern !== 'all' ? pattern : undefined, a.limit].filter(Boolean).join(':') || undefined;
+  return selectHosts(inv, { limit, tags: a.tag, exclude: a.exclude });
+}
+
+export function positiveInt(name: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} ${v}: give a whole number of 1 or more`);
+  return v;
+}
+
+export function connectOptions(a: HostArgs): ConnectOptions {
+  let keyPassphrase: string | undefined;
+  if (a['key-passphrase-env']) {
+    keyPassphrase = process.env[a['key-passphrase-env']];
+    if (keyPassphrase === undefined) throw new UsageError(`--key-passphrase-env ${a['key-passphrase-env']}: that environment variable is not set`);
+  }
+  if (!(a['connect-timeout'] > 0)) throw new UsageError(`--connect-timeout ${a['connect-timeout']}: give a number of seconds above 0`);
+  return { acceptNew: a['accept-new'], keyPassphrase, connectTimeoutMs: a['connect-timeout'] * 1000 };
+}
+
+export function makeConnector(opts: ConnectOptions): Connector {
+  return {
+    open: (spec) => SshConnection.open(spec, opts),
+    openAs: (spec, user, identityFiles, port) => SshConnection.open(port ? { ...spec, port } : spec, { ...opts, user, identityFiles }),
+  };
+}
+
+/** First Ctrl-C: no new host starts, running ones finish. Second: stop now (hosts guard themselves). */
+export function interruptHandler(onSecond: () => void): AbortController {
+  const ac = new AbortController();
+  let presses = 0;
+  const handler = () => {
+    presses++;
+    if (presses === 1) {
+      process.stderr.write('\ninterrupt: finishing running hosts, starting no new one (Ctrl-C again to abort now)\n');
+      ac.abort();
+    } else {
+      process.stderr.write('\naborting: any armed rollback on a host restores it by itself\n');
+      onSecond();
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return ac;
+}

@@ -1,0 +1,42 @@
+/** `hardfleet facts`: what the engine knows of each host, gathered in one round trip. */
+import type { CommandModule } from 'yargs';
+import { gatherFacts } from '../facts/gather.js';
+import { failure } from '../engine/host-run.js';
+import { rollout } from '../engine/rollout.js';
+import { connectOptions, hostOptions, makeConnector, positiveInt, selectFromArgs, type HostArgs } from './common.js';
+import { exitCode, totalsLine } from '../engine/report.js';
+import { writeFileSync } from 'node:fs';
+
+interface FactsArgs extends HostArgs {
+  pattern?: string;
+}
+
+export const factsCmd: CommandModule<object, FactsArgs> = {
+  command: 'facts [pattern]',
+  describe: 'print the facts of the selected hosts (--json for machines)',
+  builder: (y) => hostOptions(y).positional('pattern', { type: 'string' }) as never,
+  handler: async (a) => {
+    const hosts = selectFromArgs(a, a.pattern);
+    const connector = makeConnector(connectOptions(a));
+    const facts: Record<string, unknown> = {};
+    const report = await rollout(hosts, { serial: hosts.length, forks: positiveInt('forks', a.forks, 50) }, async (host) => {
+      let s;
+      try {
+        s = await connector.open(host);
+        facts[host.name] = await gatherFacts(s, { adminUser: typeof host.vars.admin_user === 'string' ? host.vars.admin_user : undefined });
+        return { status: 'ok', address: host.address, batch: 0, steps: [] };
+      } catch (e) {
+        return failure(host, e);
+      } finally {
+        s?.close();
+      }
+    });
+    const out = { facts, errors: Object.fromEntries(Object.entries(report.hosts).filter(([, h]) => h.error).map(([n, h]) => [n, h.error])) };
+    // Facts are data: JSON is how they print. --json FILE also records the errors beside them.
+    if (a.json && a.json !== '-') writeFileSync(a.json, JSON.stringify(out, null, 2) + '\n');
+    else process.stdout.write(JSON.stringify(a.json === '-' ? out : facts, null, 2) + '\n');
+    for (const [n, e] of Object.entries(out.errors)) process.stderr.write(`${n}: ${e}\n`);
+    process.stderr.write(totalsLine(report.summary) + '\n');
+    process.exitCode = exitCode(report);
+  },
+};

@@ -1,0 +1,64 @@
+/** `hardfleet run [pattern] -- COMMAND`: an ad-hoc command on every selected host (like ansible -m raw). */
+import type { CommandModule } from 'yargs';
+import { UsageError, RemoteCommandError } from '../core/errors.js';
+import { failure } from '../engine/host-run.js';
+import { rollout } from '../engine/rollout.js';
+import { plainOutput } from '../ui/live.js';
+import { connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type HostArgs } from './common.js';
+import { finishRun } from './report-out.js';
+
+interface RunArgs extends HostArgs {
+  pattern?: string;
+  command?: string[];
+  become: boolean;
+  timeout: number;
+  serial?: string;
+}
+
+export const runCmd: CommandModule<object, RunArgs> = {
+  command: 'run [pattern]',
+  describe: 'run a shell command on every selected host: hardfleet run web -- uptime',
+  builder: (y) =>
+    hostOptions(y)
+      .positional('pattern', { type: 'string', describe: 'hosts or groups (like --limit)' })
+      .option('become', { alias: 'b', type: 'boolean', default: false, describe: 'run through sudo -n' })
+      .option('timeout', { type: 'number', default: 300, describe: 'seconds before the command is killed on the host' })
+      .option('serial', { type: 'string', describe: 'batch sizes (default: everything at once, forks at a time)' }) as never,
+  handler: async (a) => {
+    const words = ((a as unknown as { '--'?: string[] })['--'] ?? []).map(String);
+    if (words.length === 0) throw new UsageError('give the command after --, e.g. hardfleet run web -- uptime');
+    const command = words.join(' ');
+    const hosts = selectFromArgs(a, a.pattern);
+    const forks = positiveInt('forks', a.forks, 50);
+    const connector = makeConnector(connectOptions(a));
+    const serial = a.serial ?? hosts.length;
+    const stop = interruptHandler(() => process.exit(3));
+    const stream = plainOutput() || hosts.length <= 20;
+    const report = await rollout(
+      hosts,
+      { serial, forks, stop: stop.signal },
+      async (host) => {
+        const t0 = Date.now();
+        let session;
+        try {
+          session = await connector.open(host);
+          const r = await session.exec(command, {
+            sudo: a.become, timeoutMs: a.timeout * 1000, allowFailure: true,
+            onData: stream && a.json !== '-' ? (s, chunk) => (s === 'stdout' ? process.stdout : process.stderr).write(chunk.replace(/^(?=.)/gm, `${host.name} | `)) : undefined,
+          });
+          const ok = r.code === 0;
+          return {
+            status: ok ? 'ok' : 'failed', address: host.address, batch: 0, steps: [], ms: Date.now() - t0,
+            stdout: stream ? undefined : r.stdout, stderr: stream ? undefined : r.stderr, exitCode: r.code,
+            error: ok ? undefined : new RemoteCommandError(r, 'command').message,
+          };
+        } catch (e) {
+          return { ...failure(host, e), ms: Date.now() - t0 };
+        } finally {
+          session?.close();
+        }
+      },
+    );
+    process.exitCode = finishRun(report, { json: a.json, diff: false });
+  },
+};

@@ -1,0 +1,153 @@
+/**
+ * Playbooks: what a production Docker host looks like, as YAML. Parsed once into validated types
+ * (zod), every error with file and line; unknown steps and settings are errors, not surprises.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { PlaybookError } from '../core/errors.js';
+import { parseYaml, YamlSyntaxError, type YamlDocument } from '../inventory/yaml-lines.js';
+import { steps as registry } from '../steps/index.js';
+import type { StepDefinition } from '../steps/types.js';
+import { parseSerial, type SerialSpec } from '../engine/batching.js';
+
+const StepEntry = z
+  .object({
+    id: z.string(),
+    name: z.string().optional(),
+    tags: z.array(z.string()).optional(),
+    settings: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const PlaybookSchema = z
+  .object({
+    name: z.string().min(1),
+    hosts: z.string().min(1).default('all'),
+    serial: z.union([z.number(), z.string(), z.array(z.union([z.number(), z.string()]))]).optional(),
+    max_fail_percent: z.number().min(0).max(100).optional(),
+    max_fail: z.number().int().min(0).optional(),
+    forks: z.number().int().min(1).max(1000).optional(),
+    guard_window: z.number().int().min(15).max(3600).default(60),
+    vars: z.record(z.string(), z.unknown()).default({}),
+    steps: z.array(StepEntry).min(1),
+  })
+  .strict();
+
+/** Vars the default steps read; others pass through for the operator's own use. */
+export const KnownVars = z
+  .object({
+    admin_user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Linux user name (lowercase letters, digits, _ and -)'),
+    admin_keys: z.array(z.string().regex(/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/=]+/, 'an OpenSSH public key line')),
+    admin_private_key_file: z.string(),
+    sshd_port: z.number().int().min(1).max(65535),
+  })
+  .partial()
+  .passthrough();
+
+export interface PlaybookStep {
+  id: string;
+  name: string;
+  tags: string[];
+  settings: Record<string, unknown>;
+  def: StepDefinition;
+}
+
+export interface Playbook {
+  file: string;
+  name: string;
+  hosts: string;
+  serial?: SerialSpec;
+  maxFailPercent?: number;
+  maxFail?: number;
+  forks?: number;
+  guardWindow: number;
+  vars: Record<string, unknown>;
+  steps: PlaybookStep[];
+}
+
+function fail(doc: YamlDocument | undefined, file: string, path: ReadonlyArray<string | number>, message: string, hint?: string): never {
+  throw new PlaybookError(message, file, doc?.lineOf(path), hint);
+}
+
+function issueText(path: ReadonlyArray<PropertyKey>, message: string): string {
+  return `${path.length ? `${path.map(String).join('.')}: ` : ''}${message}`;
+}
+
+export function loadPlaybook(file: string): Playbook {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new PlaybookError(`cannot read the playbook: ${(e as Error).message}`, file, undefined, 'pass the playbook path, e.g. playbooks/docker-host.yml');
+  }
+  return parsePlaybook(text, file);
+}
+
+export function parsePlaybook(text: string, file: string): Playbook {
+  let doc: YamlDocument;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    if (e instanceof YamlSyntaxError) throw new PlaybookError(e.message, file, e.line);
+    throw e;
+  }
+  if (doc.data === null || typeof doc.data !== 'object' || Array.isArray(doc.data)) {
+    fail(doc, file, [], 'a playbook is a YAML mapping with name, vars and steps', 'see playbooks/docker-host.yml');
+  }
+  const parsed = PlaybookSchema.safeParse(doc.data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const msg = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` : issue.message;
+    const at = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]] : path;
+    fail(doc, file, at, issueText(path, msg));
+  }
+  const p = parsed.data;
+  const vars = KnownVars.safeParse(p.vars);
+  if (!vars.success) {
+    const issue = vars.error.issues[0];
+    const path = issue.path.filter((x): x is string | number => typeof x !== 'symbol');
+    fail(doc, file, ['vars', ...path], issueText(['vars', ...path], issue.message));
+  }
+  const seen = new Set<string>();
+  const steps = p.steps.map((s, i): PlaybookStep => {
+    const def = registry[s.id];
+    if (!def) {
+      fail(doc, file, ['steps', i, 'id'], `unknown step "${s.id}"`, `known steps: ${Object.keys(registry).join(', ')}`);
+    }
+    if (seen.has(s.id)) fail(doc, file, ['steps', i, 'id'], `step "${s.id}" appears twice`, 'give each step once, with all its settings');
+    seen.add(s.id);
+    const settings = def.settingsSchema.safeParse(s.settings ?? {});
+    if (!settings.success) {
+      const issue = settings.error.issues[0];
+      const path = issue.path.filter((x): x is string | number => typeof x !== 'symbol');
+      const msg = issue.code === 'unrecognized_keys' ? `unknown setting ${issue.keys.join(', ')} for step ${s.id}` : issueText(path, issue.message);
+      const at = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]] : path;
+      fail(doc, file, ['steps', i, 'settings', ...at], msg);
+    }
+    return { id: s.id, name: s.name ?? s.id, tags: [...new Set([...(s.tags ?? def.tags), s.id])], settings: (settings.data ?? {}) as Record<string, unknown>, def };
+  });
+  let serial: SerialSpec | undefined;
+  if (p.serial !== undefined) {
+    try {
+      serial = parseSerial(p.serial, file);
+    } catch (e) {
+      fail(doc, file, ['serial'], (e as Error).message);
+    }
+  }
+  return {
+    file, name: p.name, hosts: p.hosts, serial, maxFailPercent: p.max_fail_percent, maxFail: p.max_fail, forks: p.forks,
+    guardWindow: p.guard_window, vars: p.vars, steps,
+  };
+}
+
+/** --tags / --skip-tags, as in Ansible: a step runs when it has one of `tags` and none of `skip`. */
+export function selectSteps(steps: PlaybookStep[], tags: string[] = [], skip: string[] = []): PlaybookStep[] {
+  const known = new Set(steps.flatMap((s) => s.tags));
+  for (const t of [...tags, ...skip]) {
+    if (!known.has(t) && t !== 'all') {
+      throw new PlaybookError(`no step has the tag "${t}"`, undefined, undefined, `tags in this playbook: ${[...known].join(', ')}`);
+    }
+  }
+  return steps.filter((s) => (tags.length === 0 || tags.includes('all') || s.tags.some((t) => tags.includes(t))) && !s.tags.some((t) => skip.includes(t)));
+}
