@@ -117,7 +117,9 @@ export function parsePlaybook(text: string, file: string): Playbook {
     }
     if (seen.has(s.id)) fail(doc, file, ['steps', i, 'id'], `step "${s.id}" appears twice`, 'give each step once, with all its settings');
     seen.add(s.id);
-    const settings = def.settingsSchema.safeParse(s.settings ?? {});
+    // Unknown settings are typos until proven otherwise: refuse them.
+    const schema = def.settingsSchema instanceof z.ZodObject ? def.settingsSchema.strict() : def.settingsSchema;
+    const settings = schema.safeParse(s.settings ?? {});
     if (!settings.success) {
       const issue = settings.error.issues[0];
       const path = issue.path.filter((x): x is string | number => typeof x !== 'symbol');
