@@ -1,0 +1,77 @@
+/** Which credentials a login tries, in OpenSSH's order: identity files first, then the agent. */
+import { existsSync, readFileSync } from 'node:fs';
+import { utils, type AnyAuthMethod, type ParsedKey } from 'ssh2';
+import { AuthFailedError } from '../core/errors.js';
+
+export interface AuthPlan {
+  methods: AnyAuthMethod[];
+  /** What was tried, for "all configured keys were rejected ... tried: ...". */
+  tried: string[];
+}
+
+export interface AuthInput {
+  host: string;
+  user: string;
+  identityFiles: string[];
+  keyPassphrase?: string;
+  /** ssh-agent socket; '' or undefined for none. */
+  agentSocket?: string;
+}
+
+/**
+ * Read and decrypt every key up front so a missing passphrase is reported as such, not as a
+ * rejection by the server. Missing files are skipped like OpenSSH does.
+ */
+export function planAuth(input: AuthInput): AuthPlan {
+  const methods: AnyAuthMethod[] = [];
+  const tried: string[] = [];
+  for (const file of input.identityFiles) {
+    if (!existsSync(file)) continue;
+    const key = readKey(input, file);
+    methods.push({ type: 'publickey', username: input.user, key });
+    tried.push(file);
+  }
+  if (input.agentSocket && existsSync(input.agentSocket)) {
+    methods.push({ type: 'agent', username: input.user, agent: input.agentSocket });
+    tried.push(`ssh-agent (${input.agentSocket})`);
+  }
+  if (methods.length === 0) {
+    const files = input.identityFiles.length ? input.identityFiles.join(', ') : 'none configured';
+    throw new AuthFailedError(
+      input.host,
+      `no credentials to log in as ${input.user}: identity files ${files} not found and no ssh-agent`,
+      'set ansible_ssh_private_key_file / IdentityFile, or start ssh-agent and export SSH_AUTH_SOCK',
+    );
+  }
+  return { methods, tried };
+}
+
+function readKey(input: AuthInput, file: string): ParsedKey {
+  let result: ParsedKey | ParsedKey[] | Error;
+  try {
+    result = utils.parseKey(readFileSync(file), input.keyPassphrase);
+  } catch (e) {
+    result = e as Error;
+  }
+  const parsed = Array.isArray(result) ? result[0]! : result;
+  if (!(parsed instanceof Error)) return parsed;
+  if (/encrypted/i.test(parsed.message) && input.keyPassphrase === undefined) {
+    throw new AuthFailedError(
+      input.host,
+      `private key ${file} is encrypted and no passphrase was given`,
+      'pass its passphrase with --key-passphrase-env VAR, or load the key into ssh-agent',
+    );
+  }
+  if (/passphrase/i.test(parsed.message)) {
+    throw new AuthFailedError(input.host, `wrong passphrase for private key ${file}`, 'check --key-passphrase-env');
+  }
+  throw new AuthFailedError(input.host, `cannot read private key ${file}: ${parsed.message}`);
+}
+
+export function authRejected(host: string, user: string, tried: string[]): AuthFailedError {
+  return new AuthFailedError(
+    host,
+    `all configured keys were rejected for user ${user}: tried ${tried.join(', ')}`,
+    `check that the public key is in ~${user}/.ssh/authorized_keys on ${host}`,
+  );
+}
