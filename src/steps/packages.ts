@@ -41,7 +41,7 @@ export function planPackages(f: HostFacts, ctx: PlanContext): Plan {
   const pm = f.pkgManager;
   const names = PROTECTED.map((p) => p.replace(/[.+]/g, '\\$&')).join('|');
   // apt -s prints "Remv docker.io [..]" / "Purg ..."; dnf's transaction table " docker-ce  x86_64 ...".
-  const hitRe = apt ? new RegExp(`^(?:Remv|Purg) (${names})(?: |$)`) : new RegExp(`^\\s+(${names})\\s+\\S+\\s+\\S+`);
+  const hitRe = apt ? new RegExp(`^(?:Remv|Purg) (${names})(?::\\S+)?(?: |$)`) : new RegExp(`^\\s+(${names})\\s+\\S+\\s+\\S+`);
   const change: Change = {
     summary: `remove ${remove.join(', ')}`,
     async apply(remote) {

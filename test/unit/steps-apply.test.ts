@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave } from '../../src/facts/parsers.js';
 import type { HostFacts } from '../../src/facts/types.js';
@@ -146,6 +147,7 @@ describe('firewall', () => {
     const r = new FakeRemote();
     for (const c of plan.changes) await c.apply(r);
     const all = r.commands.join('\n');
+    for (const c of r.commands.filter((x) => !x.startsWith('<write'))) expect(() => execFileSync('sh', ['-n'], { input: c })).not.toThrow();
     expect(all).not.toMatch(/iptables -F(\s|$)|-F DOCKER|-X DOCKER|iptables-restore(?! --noflush)/);
     expect(all).toContain('-A HARDFLEET-DOCKER -i eth0 -p tcp -m conntrack --ctorigdstport 80 -j RETURN');
     expect(all).toContain('-A HARDFLEET-DOCKER -i eth0 -j DROP');
@@ -159,6 +161,7 @@ describe('firewall', () => {
     expect(persisted).not.toMatch(/DOCKER-ISOLATION|:DOCKER - |-A FORWARD/);
     expect(parseIptablesSave(persisted)!.chains['HARDFLEET-INPUT']!.rules).toHaveLength(6);
     expect(plan.changes[0]!.guard).toBe('login');
+    for (const c of plan.changes) if (c.rollbackScript) expect(() => execFileSync('sh', ['-n'], { input: c.rollbackScript })).not.toThrow();
     expect(plan.changes[0]!.rollbackScript).toContain('iptables -P INPUT ACCEPT');
     expect(plan.changes[0]!.rollbackScript).toContain('iptables -X HARDFLEET-INPUT');
     expect(plan.changes[0]!.rollbackScript).not.toMatch(/DOCKER-ISOLATION|-F DOCKER-USER/);
@@ -224,8 +227,8 @@ describe('docker.daemon', () => {
 describe('packages', () => {
   it('refuses when the simulation would remove Docker, sshd or sudo', async () => {
     const plan = steps['packages.minimal']!.plan(loadFacts('debian12'), ctx({}, {}, 'packages.minimal'));
-    const r = new FakeRemote([[/apt-get -s purge/, { stdout: 'Purg gcc [4:12.2.0-3]\nRemv docker.io [20.10.24+dfsg1-1+b3]\n' }]]);
-    await expect(plan.changes[0]!.apply(r)).rejects.toThrow(/would also remove: Remv docker.io/);
+    const r = new FakeRemote([[/apt-get -s purge/, { stdout: 'Purg gcc [4:12.2.0-3]\nRemv docker.io:amd64 [20.10.24+dfsg1-1+b3]\n' }]]);
+    await expect(plan.changes[0]!.apply(r)).rejects.toThrow(/would also remove: Remv docker.io:amd64/);
     expect(r.indexOf(/apt-get -y purge/)).toBe(-1);
     const ok = new FakeRemote([[/apt-get -s purge/, { stdout: 'Purg gcc [4:12.2.0-3]\n' }]]);
     await plan.changes[0]!.apply(ok);
