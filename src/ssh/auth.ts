@@ -1,6 +1,9 @@
 /** Which credentials a login tries, in OpenSSH's order: identity files first, then the agent. */
 import { existsSync, readFileSync } from 'node:fs';
-import { utils, type AnyAuthMethod, type ParsedKey } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader gives its exports only as the default object.
+import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2';
+
+const { utils } = ssh2;
 import { AuthFailedError } from '../core/errors.js';
 
 export interface AuthPlan {

@@ -3,7 +3,11 @@
  * authentication. Every ssh2 error becomes a typed HostError; nothing is left to crash the process.
  */
 import type { Duplex } from 'node:stream';
-import { Client, type ConnectConfig, type VerifyCallback } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader gives its exports only as the default object.
+import ssh2, { type ConnectConfig, type VerifyCallback } from 'ssh2';
+
+const { Client } = ssh2;
+type Client = InstanceType<typeof Client>;
 import {
   HostError,
   HostKeyMismatchError,
