@@ -25,6 +25,12 @@ export const PROTECTED = [
   'openssh-server', 'openssh', 'sudo', 'systemd', 'iptables', 'iptables-nft', 'iptables-legacy',
 ];
 
+/**
+ * Runtime pieces that compiler globs also match: gcc-12-base carries libgcc-s1's files and is
+ * required by every Debian system; removing it breaks the package resolver.
+ */
+const RUNTIME = [/^(gcc|cpp|g\+\+)-\d+-base$/];
+
 function glob(pattern: string): RegExp {
   return new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 }
@@ -35,7 +41,7 @@ export function planPackages(f: HostFacts, ctx: PlanContext): Plan {
   const apt = f.pkgManager === 'apt';
   const patterns = [...REMOVE[apt ? 'apt' : 'rpm'], ...s.extra_remove].map(glob);
   const keep = new Set([...s.keep, ...PROTECTED]);
-  const remove = f.packages.filter((p) => !keep.has(p) && patterns.some((r) => r.test(p))).sort();
+  const remove = f.packages.filter((p) => !keep.has(p) && !RUNTIME.some((r) => r.test(p)) && patterns.some((r) => r.test(p))).sort();
   if (!remove.length) return { changes: [], warnings: [] };
 
   const pm = f.pkgManager;
