@@ -75,7 +75,9 @@ export function planServices(f: HostFacts, ctx: PlanContext): Plan {
     return {
       summary: `stop and disable ${units.join(', ')} (listens on ${[...t.why].join(', ')})`,
       async apply(remote) {
-        await must(remote, argv('systemctl', 'disable', '--now', ...units), `disable ${units.join(' ')}`);
+        // Not `disable --now`: for SysV scripts (inetutils-inetd) systemctl hands `disable` to
+        // update-rc.d and never stops the running daemon.
+        await must(remote, `${argv('systemctl', 'stop', ...units)} && ${argv('systemctl', 'disable', ...units)}`, `stop and disable ${units.join(' ')}`);
       },
       async verify(remote) {
         const r = await remote.exec(argv('systemctl', 'is-active', ...units), { sudo: true, allowFailure: true });

@@ -267,7 +267,7 @@ describe('services.minimal', () => {
     const plan = steps['services.minimal']!.plan(loadFacts('debian12'), ctx({}, {}, 'services.minimal'));
     const r = new FakeRemote();
     await plan.changes[0]!.apply(r);
-    expect(r.commands[0]).toBe('systemctl disable --now rpcbind.socket rpcbind.service');
+    expect(r.commands[0]).toBe('systemctl stop rpcbind.socket rpcbind.service && systemctl disable rpcbind.socket rpcbind.service');
     await expect(plan.changes[0]!.verify!(new FakeRemote([[/is-active/, { code: 0, stdout: 'inactive\nactive\n' }]]))).rejects.toThrow(/rpcbind.service/);
   });
 });
