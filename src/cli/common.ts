@@ -1,6 +1,6 @@
 /** Options shared by the commands that reach hosts, and how they become an inventory, a selection and a connector. */
 import type { Argv } from 'yargs';
-import { UsageError } from '../core/errors.js';
+import { AuthFailedError, UsageError } from '../core/errors.js';
 import type { HostSpec } from '../core/host.js';
 import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/select.js';
@@ -58,9 +58,29 @@ export function connectOptions(a: HostArgs): ConnectOptions {
 
 export function makeConnector(opts: ConnectOptions): Connector {
   return {
-    open: (spec) => SshConnection.open(spec, opts),
+    async open(spec) {
+      try {
+        return await SshConnection.open(spec, opts);
+      } catch (e) {
+        // A hardened host refuses root: come back as its admin (with sudo), as the operator would.
+        const admin = adminLogin(spec);
+        if (!(e instanceof AuthFailedError) || !admin || admin.user === spec.user) throw e;
+        try {
+          return await SshConnection.open(spec, { ...opts, user: admin.user, identityFiles: [admin.key] });
+        } catch {
+          throw e;
+        }
+      }
+    },
     openAs: (spec, user, identityFiles, port) => SshConnection.open(port ? { ...spec, port } : spec, { ...opts, user, identityFiles }),
   };
+}
+
+/** The admin login the playbook sets up (admin_user + admin_private_key_file), when the vars name one. */
+export function adminLogin(spec: HostSpec): { user: string; key: string } | undefined {
+  const user = spec.vars.admin_user;
+  const key = spec.vars.admin_private_key_file;
+  return typeof user === 'string' && typeof key === 'string' ? { user, key } : undefined;
 }
 
 /** First Ctrl-C: no new host starts, running ones finish. Second: stop now (hosts guard themselves). */
