@@ -50,6 +50,20 @@ class StderrFilter {
 }
 
 /**
+ * ssh2's `channel.signal()` sends nothing once our side has sent EOF (`writable` is false after
+ * `end(stdin)`), yet the request is valid until the channel closes (RFC 4254 §6.9): send it on
+ * the protocol directly. Best effort: the kill command below reaches servers that ignore it.
+ */
+function sendSignal(channel: ClientChannel, name: string): void {
+  const ch = channel as unknown as { type?: string; outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, n: string): void } } };
+  try {
+    if (ch.type === 'session' && (ch.outgoing?.state === 'open' || ch.outgoing?.state === 'eof')) ch._client?._protocol?.signal(ch.outgoing.id, name);
+  } catch {
+    // the channel may be going away: the kill command still runs
+  }
+}
+
+/**
  * Resolves with the result whatever the exit code. Rejects with TimeoutError, or with `abort`'s
  * error when the connection goes away (register/unregister let the connection reach it).
  */
@@ -74,11 +88,7 @@ export function runChannel(client: Client, run: ChannelRun, register: (abort: (e
     const timer = setTimeout(() => {
       abort(new TimeoutError(run.host, `${run.command}: timed out after ${run.timeoutMs}ms; remote process killed`));
       if (channel) {
-        try {
-          channel.signal('KILL');
-        } catch {
-          // the channel may already be gone: the kill below still runs
-        }
+        sendSignal(channel, 'KILL');
         channel.close();
       }
       run.onTimeout(pid);

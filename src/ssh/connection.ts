@@ -187,7 +187,7 @@ export class SshConnection implements Remote {
 
   /** Best effort: the channel is closed already; this reaches children that ignore a closed pipe. */
   private killGroup(pid: number | undefined, sudo: boolean): void {
-    if (!pid || this.gone) return;
+    if (!pid || !Number.isInteger(pid) || pid <= 1 || this.gone) return;
     this.exec(killCommand(pid), { sudo, allowFailure: true, timeoutMs: KILL_TIMEOUT_MS }).catch(() => undefined);
   }
 }

@@ -19,6 +19,12 @@ const settingsSchema = z.object({
   open_ports: z.array(portSchema).default([]),
   /** Published container ports reachable from outside (matched on the original destination port). */
   container_ports: z.array(portSchema).default([]),
+  /**
+   * Ports SSH is allowed on, when the operator knows better than sshd's own config (a port
+   * forwarded from elsewhere). Default: every port sshd listens on, plus sshd_port. A wrong list
+   * locks SSH out: the guard proves a fresh login and rolls the rules back if it fails.
+   */
+  ssh_ports: z.array(z.number().int().min(1).max(65535)).min(1).optional(),
   /** Interface(s) facing the outside; defaults to those of the default routes. */
   external_interfaces: z.array(z.string()).optional(),
 });
@@ -159,8 +165,11 @@ export function planFirewall(f: HostFacts, ctx: PlanContext): Plan {
   const s = settingsSchema.parse(ctx.settings ?? {});
   const warnings: string[] = [];
   // Keep every port sshd listens on now: a moved port closes only once sshd no longer uses the old one.
-  const sshPorts = [...new Set([...(f.sshdEffective.port ?? ['22']).map(Number), ...[varPort(ctx.vars, 'sshd_port')].filter((p): p is number => !!p)])]
+  const listening = (f.sshdEffective.port ?? ['22']).map(Number);
+  const sshPorts = [...new Set(s.ssh_ports ?? [...listening, ...[varPort(ctx.vars, 'sshd_port')].filter((p): p is number => !!p)])]
     .sort((a, b) => a - b);
+  const shut = listening.filter((p) => !sshPorts.includes(p));
+  if (shut.length) warnings.push(`ssh_ports leaves out port ${shut.join(', ')} that sshd listens on: only a proven login keeps this change`);
   const ifaces = s.external_interfaces ?? f.defaultInterfaces;
 
   const changes: Change[] = [];

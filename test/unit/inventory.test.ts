@@ -1,9 +1,13 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InventoryError } from '../../src/core/errors.js';
 import { loadInventory } from '../../src/inventory/load.js';
+import { labInventory } from '../../src/lab/inventory.js';
+import { hostNames } from '../../src/lab/lab.js';
+import { hostNet } from '../../src/lab/net.js';
+import type { LabState } from '../../src/lab/state.js';
 
 const dir = resolve('test/fixtures/inventory');
 const fx = (name: string) => join(dir, name);
@@ -61,9 +65,18 @@ describe('loadInventory: Ansible layout and precedence', () => {
     expect(inv2.files).toHaveLength(2);
   });
 
-  it('loads the lab inventory and the example unchanged', () => {
-    const lab = loadInventory(['inventory/lab.yml'], noSsh);
-    expect(lab.hosts.length).toBeGreaterThan(0);
+  it('loads the inventory lab up writes, and the example, unchanged', () => {
+    const state: LabState = {
+      version: 1, name: 'lab', slot: 0, kind: 'full', image: 'x', createdAt: '', guardRoutes: [],
+      hosts: hostNames('full', 3).map((n, i) => ({ ...n, ...hostNet(0, i), kind: 'full' as const })),
+    };
+    const file = join(mkdtempSync(join(tmpdir(), 'hf-inv-')), 'lab.yml');
+    writeFileSync(file, labInventory(state, { operatorKey: '/k/op', adminKey: '/k/adm', adminPublicKey: 'ssh-ed25519 AAAA adm', adminUser: 'hfadmin', knownHosts: '/k/kh' }));
+    const lab = new Map(loadInventory([file], noSsh).hosts.map((x) => [x.name, x]));
+    expect([...lab.keys()].sort()).toEqual(state.hosts.map((x) => x.name).sort());
+    const first = state.hosts[0];
+    expect(lab.get(first.name)).toMatchObject({ address: first.ipv4, user: 'root', identityFiles: ['/k/op'], knownHostsFiles: ['/k/kh'] });
+    expect([...lab.values()].filter((x) => x.tags.includes('canary'))).toHaveLength(1);
     const ex = new Map(loadInventory(['inventory/example.yml'], noSsh).hosts.map((x) => [x.name, x]));
     expect(ex.get('web1')!.jump?.name).toBe('bastion');
     expect(ex.get('web1')!.tags).toContain('canary');
