@@ -103,7 +103,8 @@ export async function runPlaybookOnHost(spec: HostSpec, connector: Connector, op
           progress('re-reading facts');
           facts = await gatherFacts(session, { adminUser });
         } else {
-          report.message = 'compliant (checked on the host)';
+          if (report.message === 'compliant') report.message = 'compliant (checked on the host)';
+          report.changes = undefined;
           report.diff = undefined;
         }
       } catch (e) {
@@ -159,14 +160,19 @@ async function applyStep(spec: HostSpec, step: PlaybookStep, changes: Change[], 
     });
     return true;
   }
-  let changed = false;
+  // What the host says it did replaces the plan's words: only it knew (e.g. which updates were pending).
+  const done: string[] = [];
+  const checked: string[] = [];
   for (const c of changes) {
     ctx.progress(c.summary);
     const out = await c.apply(session);
     if (out && out.warnings) ctx.report.warnings!.push(...out.warnings);
-    if (!out || out.changed) changed = true;
+    if (!out || out.changed) done.push(out?.message ?? c.summary);
+    else if (out.message) checked.push(out.message);
     await c.verify?.(session);
   }
-  return changed;
+  if (done.length) ctx.report.changes = done;
+  else if (checked.length) ctx.report.message = checked.join('; ');
+  return done.length > 0;
 }
 

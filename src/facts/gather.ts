@@ -76,6 +76,7 @@ export function parseFacts(output: string): HostFacts {
 
   const pm = tools.has('apt-get') ? 'apt' : tools.has('dnf') ? 'dnf' : tools.has('yum') ? 'yum' : null;
   const sec = one('security-updates').trim();
+  const listsAge = one('pkg-lists-age').trim();
 
   return {
     hostname: one('hostname').trim(),
@@ -116,6 +117,7 @@ export function parseFacts(output: string): HostFacts {
     admin,
     packages: parseList(one('packages')),
     securityUpdates: /^\d+$/.test(sec) ? Number(sec) : null,
+    pkgListsAgeSec: /^\d+$/.test(listsAge) ? Number(listsAge) : null,
     rebootRequired: one('reboot-required').trim() === 'yes',
     tools: {
       sudo: tools.has('sudo'),

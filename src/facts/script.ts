@@ -7,6 +7,9 @@ import { shq } from '../core/shell.js';
 
 export const SUDOERS_DIR = '/etc/sudoers.d';
 
+/** Touched by packages.security-updates after it refreshed the lists and installed what was pending. */
+export const PKG_LISTS_STAMP = '/var/lib/hardfleet/pkg-lists-refreshed';
+
 /** File name of hardfleet's sudoers drop-in: sudo ignores names containing a dot. */
 export function sudoersFile(user: string): string {
   return `${SUDOERS_DIR}/90-hardfleet-${user.replace(/\./g, '_')}`;
@@ -59,6 +62,8 @@ export function factsScript(opts: { adminUser?: string } = {}): string {
     's passwd; getent passwd 2>/dev/null || cat /etc/passwd 2>/dev/null || true',
     's packages; if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f "\\${Status} \\${Package}\\n" 2>/dev/null | awk \'$3=="installed"{print $4}\'; elif command -v rpm >/dev/null 2>&1; then rpm -qa --qf "%{NAME}\\n" 2>/dev/null; fi; true',
     's security-updates; if command -v apt-get >/dev/null 2>&1; then apt-get -s -o Debug::NoLocking=1 dist-upgrade 2>/dev/null | grep -c "^Inst .*[Ss]ecurity" || true; fi',
+    // Seconds since the package lists were last refreshed (by hardfleet's stamp, or apt's own).
+    `s pkg-lists-age; t=0; for f in ${PKG_LISTS_STAMP} /var/lib/apt/periodic/update-success-stamp; do [ -f "$f" ] && m=$(stat -c %Y "$f") && [ "$m" -gt "$t" ] && t=$m; done; [ "$t" -gt 0 ] && echo $(( $(date +%s) - t )); true`,
     's reboot-required; if [ -f /var/run/reboot-required ]; then echo yes; elif command -v needs-restarting >/dev/null 2>&1; then needs-restarting -r >/dev/null 2>&1; [ $? -eq 1 ] && echo yes || echo no; else echo no; fi',
   ];
   if (admin) {

@@ -154,6 +154,8 @@ export interface HostFacts {
   packages: string[];
   /** Pending security updates from cached package lists; null when not cheaply known. */
   securityUpdates: number | null;
+  /** Seconds since the package lists were refreshed (hardfleet's or apt's stamp); null when never. */
+  pkgListsAgeSec: number | null;
   rebootRequired: boolean;
   tools: ToolFacts;
 }

@@ -41,6 +41,8 @@ export interface Change {
 
 export interface ApplyOutcome {
   changed: boolean;
+  /** What was actually done, when only the host could tell (replaces the plan's summary in the recap). */
+  message?: string;
   /** Things learnt on the host, for the recap (e.g. "reboot required", "no security advisories published"). */
   warnings?: string[];
 }

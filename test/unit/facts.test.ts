@@ -86,6 +86,7 @@ describe('parseFacts per distro fixture', () => {
     });
     expect(f.packages).toContain('linux-headers-6.1.0-21-amd64');
     expect(f.securityUpdates).toBe(3);
+    expect(f.pkgListsAgeSec).toBeNull();
     expect(f.rebootRequired).toBe(false);
     expect(f.tools).toMatchObject({ sudo: true, visudo: true, systemdRun: true, semanage: false });
   });
@@ -101,6 +102,7 @@ describe('parseFacts per distro fixture', () => {
     expect(f.listening.find((l) => l.port === 22)).toMatchObject({ address: '*', processes: [{ name: 'systemd', pid: 1 }] });
     expect(f.defaultInterfaces).toEqual(['ens3']);
     expect(f.rebootRequired).toBe(true);
+    expect(f.pkgListsAgeSec).toBe(1834);
     expect(f.admin!.sudoers).toBe('ubuntu ALL=(ALL) NOPASSWD: ALL\n');
   });
   it('Rocky 9: SELinux enforcing, dnf, sshd service, firewalld', () => {

@@ -244,9 +244,11 @@ describe('packages', () => {
     const sim = 'Inst libc6 [2.36-9+deb12u4] (2.36-9+deb12u7 Debian-Security:12/stable-security [amd64])\nInst tzdata [2024a-0+deb12u1] (2024b-0+deb12u1 Debian:12.7/stable [all])\n';
     const r = new FakeRemote([[/apt-get -s dist-upgrade/, { stdout: sim }]]);
     const out = await plan.changes[0]!.apply(r);
-    expect(out).toMatchObject({ changed: true });
+    expect(out).toMatchObject({ changed: true, message: 'installed 1 security update(s): libc6' });
     expect(r.commands.find((c) => c.includes('--only-upgrade'))).toMatch(/install --only-upgrade libc6$/);
-    expect(await plan.changes[0]!.apply(new FakeRemote())).toMatchObject({ changed: false });
+    // the refresh is recorded, so that the next run can trust these lists (cache_valid_time)
+    expect(r.commands.indexOf(r.commands.find((c) => c.includes('touch /var/lib/hardfleet/pkg-lists-refreshed'))!)).toBeGreaterThan(r.commands.findIndex((c) => c.includes('--only-upgrade')));
+    expect(await plan.changes[0]!.apply(new FakeRemote())).toMatchObject({ changed: false, message: expect.stringMatching(/no security updates pending/) });
     const down = new FakeRemote([[/apt-get update/, { code: 100, stderr: 'E: Failed to fetch http://deb.debian.org' }]]);
     await expect(plan.changes[0]!.apply(down)).rejects.toThrow(/no package repository answered/);
     const optional = steps['packages.security-updates']!.plan(loadFacts('debian12'), ctx({}, { optional: true }, 'packages.security-updates'));
