@@ -7,6 +7,7 @@ import { applyCmd, planCmd } from './apply.js';
 import { runCmd } from './run.js';
 import { factsCmd } from './facts.js';
 import { formatError, exitCodeFor } from './errors.js';
+import { joinDashValues } from './argv.js';
 
 // `hardfleet lab status | head`: a closed pipe is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -15,7 +16,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 async function main(): Promise<void> {
-  await yargs(hideBin(process.argv))
+  await yargs(joinDashValues(hideBin(process.argv)))
     .scriptName('hardfleet')
     .parserConfiguration({ 'populate--': true })
     .command(applyCmd)
