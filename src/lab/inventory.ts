@@ -12,6 +12,11 @@ export interface LabInventoryFiles {
   knownHosts: string;
 }
 
+/** The group holding every host of lab `name`, and the lab's connection vars. */
+export function labGroup(name: string): string {
+  return `lab_${name.replace(/-/g, '_')}`;
+}
+
 export function labInventory(state: LabState, f: LabInventoryFiles): string {
   const groups: Record<string, { hosts: Record<string, Record<string, unknown>> }> = {};
   for (const h of state.hosts) {
@@ -22,19 +27,27 @@ export function labInventory(state: LabState, f: LabInventoryFiles): string {
       groups[g].hosts[h.name] = vars;
     }
   }
+  // The lab's connection vars live on a group of its own, parent of the lab's groups, not on
+  // `all`: `all` is one group across inventory files (as in Ansible), so with `-i a.yml -i b.yml`
+  // the second lab's key and known_hosts would be used for the first lab's hosts too.
   const doc = {
     all: {
-      vars: {
-        ansible_user: 'root',
-        ansible_ssh_private_key_file: f.operatorKey,
-        known_hosts: f.knownHosts,
-        ansible_ssh_common_args: `-o UserKnownHostsFile=${f.knownHosts} -o StrictHostKeyChecking=yes`,
-        lab_name: state.name,
-        admin_user: f.adminUser,
-        admin_keys: [f.adminPublicKey],
-        admin_private_key_file: f.adminKey,
+      children: {
+        [labGroup(state.name)]: {
+          vars: {
+            ansible_user: 'root',
+            ansible_ssh_private_key_file: f.operatorKey,
+            known_hosts: f.knownHosts,
+            ansible_ssh_common_args: `-o UserKnownHostsFile=${f.knownHosts} -o StrictHostKeyChecking=yes`,
+            lab_name: state.name,
+            admin_user: f.adminUser,
+            admin_keys: [f.adminPublicKey],
+            admin_private_key_file: f.adminKey,
+          },
+          children: Object.fromEntries(Object.keys(groups).map((g) => [g, null])),
+        },
+        ...groups,
       },
-      children: groups,
     },
   };
   return `${INVENTORY_HEADER} for lab "${state.name}" (${state.hosts.length} ${state.kind} hosts). It is rewritten by every lab up

@@ -65,22 +65,41 @@ describe('loadInventory: Ansible layout and precedence', () => {
     expect(inv2.files).toHaveLength(2);
   });
 
-  it('loads the inventory lab up writes, and the example, unchanged', () => {
+  /** The inventory `lab up` would write for lab `name`, its files under /k/NAME/. */
+  const labInventoryFile = (name: string, kind: 'full' | 'light', n: number, slot: number) => {
     const state: LabState = {
-      version: 1, name: 'lab', slot: 0, kind: 'full', image: 'x', createdAt: '', guardRoutes: [],
-      hosts: hostNames('full', 3).map((n, i) => ({ ...n, ...hostNet(0, i), kind: 'full' as const })),
+      version: 1, name, slot, kind, image: 'x', createdAt: '', guardRoutes: [],
+      hosts: hostNames(kind, n).map((h, i) => ({ ...h, ...hostNet(slot, i), kind })),
     };
-    const file = join(mkdtempSync(join(tmpdir(), 'hf-inv-')), 'lab.yml');
-    writeFileSync(file, labInventory(state, { operatorKey: '/k/op', adminKey: '/k/adm', adminPublicKey: 'ssh-ed25519 AAAA adm', adminUser: 'hfadmin', knownHosts: '/k/kh' }));
+    const file = join(mkdtempSync(join(tmpdir(), 'hf-inv-')), `${name}.yml`);
+    const k = `/k/${name}`;
+    writeFileSync(file, labInventory(state, { operatorKey: `${k}/op`, adminKey: `${k}/adm`, adminPublicKey: 'ssh-ed25519 AAAA adm', adminUser: 'hfadmin', knownHosts: `${k}/kh` }));
+    return { state, file };
+  };
+
+  it('loads the inventory lab up writes, and the example, unchanged', () => {
+    const { state, file } = labInventoryFile('lab', 'full', 3, 0);
     const lab = new Map(loadInventory([file], noSsh).hosts.map((x) => [x.name, x]));
     expect([...lab.keys()].sort()).toEqual(state.hosts.map((x) => x.name).sort());
     const first = state.hosts[0];
-    expect(lab.get(first.name)).toMatchObject({ address: first.ipv4, user: 'root', identityFiles: ['/k/op'], knownHostsFiles: ['/k/kh'] });
+    expect(lab.get(first.name)).toMatchObject({ address: first.ipv4, user: 'root', identityFiles: ['/k/lab/op'], knownHostsFiles: ['/k/lab/kh'] });
     expect([...lab.values()].filter((x) => x.tags.includes('canary'))).toHaveLength(1);
     const ex = new Map(loadInventory(['inventory/example.yml'], noSsh).hosts.map((x) => [x.name, x]));
     expect(ex.get('web1')!.jump?.name).toBe('bastion');
     expect(ex.get('web1')!.tags).toContain('canary');
     expect(ex.get('db1')!.groups).toContain('db');
+  });
+
+  it("keeps each lab's key and known_hosts when two lab inventories are loaded together", () => {
+    const full = labInventoryFile('eng', 'full', 3, 1);
+    const light = labInventoryFile('englt', 'light', 5, 2);
+    const hosts = loadInventory([full.file, light.file], noSsh).hosts;
+    expect(hosts.map((h) => h.name)).toEqual([...full.state.hosts, ...light.state.hosts].map((h) => h.name));
+    for (const [lab, names] of [['eng', full.state.hosts], ['englt', light.state.hosts]] as const) {
+      for (const { name } of names) {
+        expect(hosts.find((h) => h.name === name)).toMatchObject({ identityFiles: [`/k/${lab}/op`], knownHostsFiles: [`/k/${lab}/kh`], vars: { lab_name: lab } });
+      }
+    }
   });
 });
 
