@@ -8,10 +8,10 @@ import { rollout } from '../engine/rollout.js';
 import { runPlaybookOnHost } from '../engine/host-run.js';
 import { liveView } from '../ui/live.js';
 import { batches } from '../engine/batching.js';
-import { connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type HostArgs } from './common.js';
+import { budgetOptions, checkBudget, connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type BudgetArgs, type HostArgs } from './common.js';
 import { finishRun } from './report-out.js';
 
-interface ApplyArgs extends HostArgs {
+interface ApplyArgs extends HostArgs, BudgetArgs {
   playbook: string;
   check: boolean;
   diff: boolean;
@@ -19,9 +19,6 @@ interface ApplyArgs extends HostArgs {
   'skip-tags'?: string[];
   'extra-vars'?: string[];
   serial?: string;
-  'max-fail-percent'?: number;
-  'max-fail'?: number;
-  'fail-fast': boolean;
   'guard-window'?: number;
 }
 
@@ -51,7 +48,7 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
     command: `${check ? 'plan' : 'apply'} [playbook]`,
     describe: check ? 'show per host what apply would change, with diffs; change nothing' : 'harden the selected hosts in rolling batches',
     builder: (y) =>
-      hostOptions(y)
+      budgetOptions(hostOptions(y))
         .positional('playbook', { type: 'string', default: 'playbooks/docker-host.yml' })
         .option('check', { alias: 'C', type: 'boolean', default: check, describe: 'change nothing: show what would change' })
         .option('diff', { alias: 'D', type: 'boolean', default: check, describe: 'show unified diffs of every file' })
@@ -59,9 +56,6 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
         .option('skip-tags', { type: 'string', array: true, describe: 'skip steps with these tags' })
         .option('extra-vars', { alias: 'e', type: 'string', array: true, describe: 'key=value or YAML mapping; wins over playbook and inventory vars' })
         .option('serial', { type: 'string', describe: 'batch sizes, Ansible style: 5, 25%, or 1,5,25%' })
-        .option('max-fail-percent', { type: 'number', describe: 'stop when more than P% of a batch fails' })
-        .option('max-fail', { type: 'number', describe: 'stop when more than N hosts have failed in the run' })
-        .option('fail-fast', { type: 'boolean', default: false, describe: 'stop at the first failed host' })
         .option('guard-window', { type: 'number', describe: 'seconds before an unproven SSH/firewall change rolls itself back' }) as never,
     handler: async (a) => {
       const pb = loadPlaybook(a.playbook);
@@ -74,9 +68,7 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
         if (!(a['guard-window'] >= 15)) throw new UsageError(`--guard-window ${a['guard-window']}: give 15 seconds or more`);
         pb.guardWindow = a['guard-window'];
       }
-      for (const [flag, v] of [['max-fail-percent', a['max-fail-percent']], ['max-fail', a['max-fail']]] as const) {
-        if (v !== undefined && !(v >= 0)) throw new UsageError(`--${flag} ${v}: give 0 or more`);
-      }
+      checkBudget(a);
       const connector = makeConnector(connectOptions(a));
       const plan = batches(hosts, serial, forks);
       const view = liveView(plan.map((b) => b.map((h) => h.name)), a.check, a.json === '-');

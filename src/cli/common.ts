@@ -21,6 +21,26 @@ export function hostOptions<T>(y: Argv<T>) {
     .option('json', { type: 'string', describe: 'write the JSON report to FILE (- for stdout)' });
 }
 
+/** The failure budget of a rollout, the same for apply/plan and run. */
+export function budgetOptions<T>(y: Argv<T>) {
+  return y
+    .option('max-fail-percent', { type: 'number', describe: 'stop when more than P% of a batch fails' })
+    .option('max-fail', { type: 'number', describe: 'stop when more than N hosts have failed in the run' })
+    .option('fail-fast', { type: 'boolean', default: false, describe: 'stop at the first failed host' });
+}
+
+export interface BudgetArgs {
+  'max-fail-percent'?: number;
+  'max-fail'?: number;
+  'fail-fast': boolean;
+}
+
+export function checkBudget(a: BudgetArgs): void {
+  for (const [flag, v] of [['max-fail-percent', a['max-fail-percent']], ['max-fail', a['max-fail']]] as const) {
+    if (v !== undefined && !(v >= 0)) throw new UsageError(`--${flag} ${v}: give 0 or more`);
+  }
+}
+
 export interface HostArgs {
   inventory: string[];
   limit?: string;

@@ -4,10 +4,10 @@ import { UsageError, RemoteCommandError } from '../core/errors.js';
 import { failure } from '../engine/host-run.js';
 import { rollout } from '../engine/rollout.js';
 import { plainOutput } from '../ui/live.js';
-import { connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type HostArgs } from './common.js';
+import { budgetOptions, checkBudget, connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type BudgetArgs, type HostArgs } from './common.js';
 import { finishRun } from './report-out.js';
 
-interface RunArgs extends HostArgs {
+interface RunArgs extends HostArgs, BudgetArgs {
   pattern?: string;
   command?: string[];
   become: boolean;
@@ -19,7 +19,7 @@ export const runCmd: CommandModule<object, RunArgs> = {
   command: 'run [pattern]',
   describe: 'run a shell command on every selected host: hardfleet run web -- uptime',
   builder: (y) =>
-    hostOptions(y)
+    budgetOptions(hostOptions(y))
       .positional('pattern', { type: 'string', describe: 'hosts or groups (like --limit)' })
       .option('become', { alias: 'b', type: 'boolean', default: false, describe: 'run through sudo -n' })
       .option('timeout', { type: 'number', default: 300, describe: 'seconds before the command is killed on the host' })
@@ -28,6 +28,7 @@ export const runCmd: CommandModule<object, RunArgs> = {
     const words = ((a as unknown as { '--'?: string[] })['--'] ?? []).map(String);
     if (words.length === 0) throw new UsageError('give the command after --, e.g. hardfleet run web -- uptime');
     const command = words.join(' ');
+    checkBudget(a);
     const hosts = selectFromArgs(a, a.pattern);
     const forks = positiveInt('forks', a.forks, 50);
     const connector = makeConnector(connectOptions(a));
@@ -36,7 +37,7 @@ export const runCmd: CommandModule<object, RunArgs> = {
     const stream = plainOutput() || hosts.length <= 20;
     const report = await rollout(
       hosts,
-      { serial, forks, stop: stop.signal },
+      { serial, forks, maxFailPercent: a['max-fail-percent'], maxFail: a['max-fail'], failFast: a['fail-fast'], stop: stop.signal },
       async (host) => {
         const t0 = Date.now();
         let session;
