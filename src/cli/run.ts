@@ -34,7 +34,8 @@ export const runCmd: CommandModule<object, RunArgs> = {
     const connector = makeConnector(connectOptions(a));
     const serial = a.serial ?? hosts.length;
     const stop = interruptHandler(() => process.exit(3));
-    const stream = plainOutput() || hosts.length <= 20;
+    // Output streams live (host-prefixed) unless stdout is the JSON report; the report always keeps it.
+    const stream = a.json !== '-' && (plainOutput() || hosts.length <= 20);
     const report = await rollout(
       hosts,
       { serial, forks, maxFailPercent: a['max-fail-percent'], maxFail: a['max-fail'], failFast: a['fail-fast'], stop: stop.signal },
@@ -45,12 +46,12 @@ export const runCmd: CommandModule<object, RunArgs> = {
           session = await connector.open(host);
           const r = await session.exec(command, {
             sudo: a.become, timeoutMs: a.timeout * 1000, allowFailure: true,
-            onData: stream && a.json !== '-' ? (s, chunk) => (s === 'stdout' ? process.stdout : process.stderr).write(chunk.replace(/^(?=.)/gm, `${host.name} | `)) : undefined,
+            onData: stream ? (s, chunk) => (s === 'stdout' ? process.stdout : process.stderr).write(chunk.replace(/^(?=.)/gm, `${host.name} | `)) : undefined,
           });
           const ok = r.code === 0;
           return {
             status: ok ? 'ok' : 'failed', address: host.address, batch: 0, steps: [], ms: Date.now() - t0,
-            stdout: stream ? undefined : r.stdout, stderr: stream ? undefined : r.stderr, exitCode: r.code,
+            stdout: r.stdout, stderr: r.stderr, exitCode: r.code,
             error: ok ? undefined : new RemoteCommandError(r, 'command').message,
           };
         } catch (e) {
@@ -60,6 +61,6 @@ export const runCmd: CommandModule<object, RunArgs> = {
         }
       },
     );
-    process.exitCode = finishRun(report, { json: a.json, diff: false });
+    process.exitCode = finishRun(report, { json: a.json, diff: false, outputShown: stream });
   },
 };

@@ -7,6 +7,8 @@ export interface RecapOptions {
   diff: boolean;
   /** List hosts that are ok with no change one by one (otherwise they are counted). */
   verbose?: boolean;
+  /** Command output was already streamed while the run went: do not print it again. */
+  outputShown?: boolean;
 }
 
 export function recap(r: RunReport, opts: RecapOptions): string {
@@ -21,7 +23,7 @@ export function recap(r: RunReport, opts: RecapOptions): string {
         quiet.push(name);
         continue;
       }
-      out.push(...hostLines(name, h, r.check, opts.diff));
+      out.push(...hostLines(name, h, r.check, opts));
     }
     const ok = quiet.filter((n) => r.hosts[n].status === 'ok');
     const ns = quiet.filter((n) => r.hosts[n].status === 'not-started');
@@ -44,7 +46,7 @@ function hasWarnings(h: HostReport): boolean {
   return h.steps.some((s) => s.warnings && s.warnings.length > 0);
 }
 
-function hostLines(name: string, h: HostReport, check: boolean, diff: boolean): string[] {
+function hostLines(name: string, h: HostReport, check: boolean, opts: RecapOptions): string[] {
   const head = check && h.status === 'changed' ? 'would change' : MARK[h.status];
   const lines = [`  ${name} (${h.address}): ${head}${h.ms !== undefined ? ` in ${(h.ms / 1000).toFixed(1)}s` : ''}`];
   for (const s of h.steps) {
@@ -52,8 +54,9 @@ function hostLines(name: string, h: HostReport, check: boolean, diff: boolean): 
     const what = s.status === 'changed' ? (s.changes ?? [s.message]).join('; ') : s.message;
     lines.push(`    ${s.id}: ${check && s.status === 'changed' ? 'would' : s.status}${what ? ` — ${what}` : ''}`);
     for (const w of s.warnings ?? []) lines.push(`      warning: ${w}`);
-    if (diff && s.diff) lines.push(...s.diff.trimEnd().split('\n').map((l) => `      ${l}`));
+    if (opts.diff && s.diff) lines.push(...s.diff.trimEnd().split('\n').map((l) => `      ${l}`));
   }
+  if (opts.outputShown) return lines;
   if (h.stdout) lines.push(...h.stdout.trimEnd().split('\n').map((l) => `    | ${l}`));
   if (h.stderr) lines.push(...h.stderr.trimEnd().split('\n').map((l) => `    ! ${l}`));
   return lines;
