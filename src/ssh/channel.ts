@@ -52,7 +52,8 @@ class StderrFilter {
 /**
  * ssh2's `channel.signal()` sends nothing once our side has sent EOF (`writable` is false after
  * `end(stdin)`), yet the request is valid until the channel closes (RFC 4254 §6.9): send it on
- * the protocol directly. Best effort: the kill command below reaches servers that ignore it.
+ * the protocol directly. Best effort: OpenSSH refuses it for root logins, and older servers
+ * ignore it; the connection's kill command (onTimeout) reaches those.
  */
 function sendSignal(channel: ClientChannel, name: string): void {
   const ch = channel as unknown as { type?: string; outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, n: string): void } } };

@@ -23,10 +23,13 @@ export function wrapCommand(command: string, become: Become): string {
   return `exec sh -c ${shq(`echo "${PID_MARKER}$$" >&2\n${inner}`)}`;
 }
 
-/** Best-effort kill of a timed-out command's process group: TERM, then KILL. (dash's kill has no `--`.) */
+/**
+ * Best-effort kill of a timed-out command's process group: TERM, then KILL; done at once when
+ * the group is gone already. (dash's kill has no `--`.)
+ */
 export function killCommand(pid: number): string {
   if (!Number.isInteger(pid) || pid <= 1) throw new RangeError(`not a process group to kill: ${pid}`);
-  return `kill -TERM -${pid} 2>/dev/null; sleep 1; kill -KILL -${pid} 2>/dev/null; true`;
+  return `kill -TERM -${pid} 2>/dev/null || exit 0; sleep 1; kill -KILL -${pid} 2>/dev/null; true`;
 }
 
 /**

@@ -120,6 +120,7 @@ export class SshConnection implements Remote {
     let stdin = options.stdin;
     if (become === 'password') stdin = Buffer.concat([Buffer.from(`${this.settings.becomePassword}\n`), Buffer.from(stdin ?? '')]);
     const timeoutMs = options.timeoutMs ?? this.settings.commandTimeoutMs;
+    let killing: Promise<void> | undefined;
     const result = await this.channels.run(() =>
       runChannel(
         this.client,
@@ -130,14 +131,19 @@ export class SshConnection implements Remote {
           stdin,
           timeoutMs,
           onData: options.onData,
-          onTimeout: (pid) => this.killGroup(pid, become !== 'none'),
+          onTimeout: (pid) => (killing = this.killGroup(pid, become !== 'none')),
         },
         (abort) => {
           this.aborts.add(abort);
           return () => this.aborts.delete(abort);
         },
       ),
-    );
+    ).catch(async (e: unknown) => {
+      // A timeout is reported only once the kill has run, since a caller may close the connection
+      // on it. Waited for here, after the slot was given back: the kill needs a channel of its own.
+      await killing;
+      throw e;
+    });
     if (result.code !== 0 && become !== 'none') this.checkSudo(result);
     if (result.code !== 0 && !options.allowFailure) throw new RemoteCommandError(result);
     return result;
@@ -185,9 +191,13 @@ export class SshConnection implements Remote {
     throw new BecomeError(result, `${what} is not allowed`, `allow ${this.loginUser} to run commands as root in sudoers`);
   }
 
-  /** Best effort: the channel is closed already; this reaches children that ignore a closed pipe. */
-  private killGroup(pid: number | undefined, sudo: boolean): void {
-    if (!pid || !Number.isInteger(pid) || pid <= 1 || this.gone) return;
-    this.exec(killCommand(pid), { sudo, allowFailure: true, timeoutMs: KILL_TIMEOUT_MS }).catch(() => undefined);
+  /**
+   * Best effort, never rejects. The channel is closed already, which stops nothing that does not
+   * write; and OpenSSH ignores the KILL signal request for root logins (their session runs in the
+   * monitor: "session signalling requires privilege separation"). This kill is what stops them.
+   */
+  private killGroup(pid: number | undefined, sudo: boolean): Promise<void> {
+    if (!pid || !Number.isInteger(pid) || pid <= 1 || this.gone) return Promise.resolve();
+    return this.exec(killCommand(pid), { sudo, allowFailure: true, timeoutMs: KILL_TIMEOUT_MS }).then(() => undefined, () => undefined);
   }
 }

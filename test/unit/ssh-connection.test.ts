@@ -110,7 +110,8 @@ describe('SshConnection: exec', () => {
       expect(e).toBeInstanceOf(TimeoutError);
       expect(e.host).toBe('web1');
       // ssh2's server drops channel requests after the client's EOF, so this mock never sees the
-      // KILL signal we send; the lab test proves it on OpenSSH. Here the kill command must do it.
+      // KILL signal we send (OpenSSH refuses it for root logins); here, as there, the kill command
+      // must do it. test/lab/engine.test.ts proves it on OpenSSH.
       const pid = s.stats.pids[0]!;
       await expect.poll(() => isAlive(pid), { timeout: 3000 }).toBe(false);
       expect((await c.exec('echo still usable')).stdout).toBe('still usable\n');
@@ -128,6 +129,35 @@ describe('SshConnection: exec', () => {
       const pid = s.stats.pids[0]!;
       await expect.poll(() => s.stats.commands.some((cmd) => cmd.includes(`kill -TERM -${pid}`)), { timeout: 3000 }).toBe(true);
       await expect.poll(() => isAlive(pid), { timeout: 5000 }).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('reports the timeout only once the kill has run, so closing the connection at once cannot cut it', async () => {
+    // OpenSSH ignores the signal for root logins: the kill command is all there is, and callers
+    // (hardfleet run) close the connection as soon as exec rejects.
+    const s = await startServer({ authorized: [clientKey], ignoreSignals: true });
+    try {
+      const c = await connect(spec(s));
+      const e = await c.exec('sleep 30', { timeoutMs: 300 }).catch((x) => x);
+      c.close();
+      expect(e).toBeInstanceOf(TimeoutError);
+      const pid = s.stats.pids[0]!;
+      expect(s.stats.commands.some((cmd) => cmd.includes(`kill -TERM -${pid}`))).toBe(true);
+      await expect.poll(() => isAlive(pid), { timeout: 3000 }).toBe(false);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('frees the channel slot of a timed-out command for its kill (no deadlock when all slots time out)', async () => {
+    const s = await startServer({ authorized: [clientKey], ignoreSignals: true });
+    try {
+      const c = await connect(spec(s), { maxChannels: 2 });
+      const errors = await Promise.all([1, 2].map(() => c.exec('sleep 30', { timeoutMs: 300 }).catch((x) => x)));
+      for (const e of errors) expect(e).toBeInstanceOf(TimeoutError);
+      for (const pid of s.stats.pids.slice(0, 2)) await expect.poll(() => isAlive(pid), { timeout: 3000 }).toBe(false);
     } finally {
       await s.close();
     }
