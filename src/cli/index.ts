@@ -35,7 +35,9 @@ async function main(): Promise<void> {
     .parseAsync();
 }
 
-main().catch((e: unknown) => {
+// Exit once the command is done, even if a connection a host never closed still holds the event
+// loop: an operator's terminal (or CI job) must not hang after the recap.
+main().then(() => process.exit(), (e: unknown) => {
   process.stderr.write(formatError(e) + '\n');
   process.exit(exitCodeFor(e));
 });

@@ -95,7 +95,11 @@ export async function runPlaybookOnHost(spec: HostSpec, connector: Connector, op
       try {
         const changed = await applyStep(spec, step, plan.changes, session, connector, {
           adminUser, adminKey, windowSec: opts.playbook.guardWindow, systemd: facts.init === 'systemd', progress, report,
-          replaceSession: (s) => (session = s),
+          replaceSession: (s) => {
+            // the old connection may still be up (the firewall kept it): it must not outlive the run
+            session?.close();
+            session = s;
+          },
         });
         if (changed) {
           Object.assign(report, { status: 'changed', changed: true, message: report.changes.join('; ') });
