@@ -36,7 +36,9 @@ export function planAdminUser(f: HostFacts, ctx: PlanContext): Plan {
     changes.push({
       summary: `create user ${user}`,
       async apply(remote) {
-        await must(remote, argv('useradd', '-m', '-U', '-s', settings.shell, user), `useradd ${user}`);
+        // '*' (no password) rather than useradd's '!' (locked): without PAM, sshd refuses even key
+        // logins to a locked account, and this user exists to log in by key.
+        await must(remote, argv('useradd', '-m', '-U', '-p', '*', '-s', settings.shell, user), `useradd ${user}`);
       },
     });
   }

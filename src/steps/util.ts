@@ -25,7 +25,11 @@ export function isRhelLike(f: HostFacts): boolean {
 }
 
 export function installCommand(pm: HostFacts['pkgManager'], packages: string[]): string {
-  if (pm === 'apt') return `DEBIAN_FRONTEND=noninteractive ${argv('apt-get', '-y', 'install', ...packages)}`;
+  // A host whose lists were never fetched (fresh image, cleaned cache) knows no package: refresh once then.
+  if (pm === 'apt') {
+    const install = argv('apt-get', '-y', 'install', ...packages);
+    return `export DEBIAN_FRONTEND=noninteractive; ${install} || { apt-get -q update && ${install}; }`;
+  }
   if (pm === 'dnf' || pm === 'yum') return argv(pm, '-y', 'install', ...packages);
   throw new Error('no package manager');
 }

@@ -111,6 +111,24 @@ describe('admin-user', () => {
     await expect(plan.changes[1]!.apply(r)).rejects.toThrow(/visudo rejected/);
     expect(r.indexOf(/^mv /)).toBe(-1);
   });
+  it('creates a missing admin with no password rather than a locked one (sshd without PAM refuses locked accounts)', async () => {
+    const f = merge(loadFacts('debian12'), { admin: null, users: [] });
+    const plan = steps['admin-user']!.plan(f, ctx({ admin_user: 'hfadmin', admin_keys: ['ssh-ed25519 AAAA k'] }, {}, 'admin-user'));
+    const r = new FakeRemote();
+    await plan.changes[0]!.apply(r);
+    expect(r.commands[0]).toBe("useradd -m -U -p '*' -s /bin/bash hfadmin");
+  });
+  it('installs sudo after refreshing lists only when apt does not know the package yet', async () => {
+    const f = merge(loadFacts('debian12'), { tools: { sudo: false, visudo: false } });
+    const plan = steps['admin-user']!.plan(f, ctx({ admin_user: 'ops' }, {}, 'admin-user'));
+    const r = new FakeRemote();
+    for (const c of plan.changes) await c.apply(r);
+    expect(r.commands).toContain('export DEBIAN_FRONTEND=noninteractive; apt-get -y install sudo || { apt-get -q update && apt-get -y install sudo; }');
+    // the shell really does retry after the update
+    const script = r.commands.find((c) => c.includes('install sudo'))!.replace(/apt-get/g, 'fake_apt');
+    const out = execFileSync('sh', ['-c', `fake_apt() { echo "apt $*"; [ "$1" = -q ] || [ -e "$T/updated" ] || return 100; [ "$1" = -q ] && touch "$T/updated"; return 0; }; T=$(mktemp -d); ${script}`], { encoding: 'utf8' });
+    expect(out).toBe('apt -y install sudo\napt -q update\napt -y install sudo\n');
+  });
   it('refuses a user name that is not one', () => {
     expect(() => steps['admin-user']!.plan(loadFacts('debian12'), ctx({ admin_user: 'x; rm -rf /' }, {}, 'admin-user'))).toThrow(/not a valid user name/);
   });
