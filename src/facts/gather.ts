@@ -3,7 +3,7 @@ import type { Remote } from '../core/remote.js';
 import { factsScript } from './script.js';
 import {
   parseDefaultRoutes, parseDockerVersion, parseDockerdFlags, parseIptablesSave, parseIptablesVariant,
-  parseList, parseOpensshVersion, parseOsRelease, parsePasswd, parsePidCgroups, parseSections, parseSelinux,
+  parseList, parseOpensshVersion, parseSha256sums, parseOsRelease, parsePasswd, parsePidCgroups, parseSections, parseSelinux,
   parseSelinuxPorts, parseSs, parseSshdT, parseStat, parseSystemdSockets, parseUnits, type Section,
 } from './parsers.js';
 import type { AdminFacts, HostFacts, SshUnits, UnitState } from './types.js';
@@ -108,6 +108,7 @@ export function parseFacts(output: string): HostFacts {
       version: dockerVersion,
       active: isActive(units, 'docker.service'),
       daemonJson: has('docker-daemon-json') ? one('docker-daemon-json') : null,
+      tlsFiles: parseSha256sums(one('docker-tls')),
       flags: parseDockerdFlags(one('docker-execstart'), one('docker-cmdline')),
     },
     listening: parseSs(one('ss'), pidUnits),

@@ -233,3 +233,13 @@ export function parseStat(text: string): FileStat | null {
 export function parseList(text: string): string[] {
   return lines(text);
 }
+
+/** `sha256sum FILE…` output → { path: hex }. */
+export function parseSha256sums(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line.trim());
+    if (m) out[m[2]!] = m[1]!;
+  }
+  return out;
+}

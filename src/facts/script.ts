@@ -54,6 +54,7 @@ export function factsScript(opts: { adminUser?: string } = {}): string {
     's routes; ip -o route show default 2>/dev/null; ip -o -6 route show default 2>/dev/null; true',
     's docker-version; dockerd --version 2>/dev/null || docker --version 2>/dev/null || true',
     'if [ -f /etc/docker/daemon.json ]; then s docker-daemon-json; cat /etc/docker/daemon.json; fi',
+    's docker-tls; sha256sum /etc/docker/tls/ca.pem /etc/docker/tls/server-cert.pem /etc/docker/tls/server-key.pem 2>/dev/null || true',
     's docker-execstart; systemctl show docker.service -p ExecStart --value 2>/dev/null || true',
     's docker-cmdline; for p in $(pidof dockerd 2>/dev/null); do tr "\\000" " " < "/proc/$p/cmdline"; echo; done; true',
     's ss; ss -Hltnup 2>/dev/null || true',

@@ -66,6 +66,8 @@ export interface DockerFacts {
   active: boolean;
   /** /etc/docker/daemon.json as it is; null when the file does not exist. */
   daemonJson: string | null;
+  /** sha256 of the TLS files hardfleet installs, by path (absent files are missing). */
+  tlsFiles: Record<string, string>;
   /** dockerd arguments from the unit's ExecStart and the running process (union, argv words). */
   flags: string[];
 }

@@ -2,6 +2,7 @@
  * docker.daemon: merge hardening keys into /etc/docker/daemon.json, keep the operator's keys, drop
  * keys current dockerd refuses, validate before restarting, restore the old file if Docker fails.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { HostError, RemoteCommandError } from '../core/errors.js';
 import { argv } from '../core/shell.js';
@@ -12,11 +13,23 @@ import { must, sh, versionAtLeast } from './util.js';
 export const DAEMON_JSON = '/etc/docker/daemon.json';
 const TLS_DIR = '/etc/docker/tls';
 
+const tlsSchema = z.object({ ca: z.string().min(1), cert: z.string().min(1), key: z.string().min(1) }).strict();
+
 const settingsSchema = z.object({
   /** Override any default key; null leaves that key as the operator has it. */
   set: z.record(z.string(), z.unknown()).default({}),
-  tls: z.object({ ca: z.string(), cert: z.string(), key: z.string() }).optional(),
+  /**
+   * PEM text of the CA, the server certificate and its key, for a daemon that listens on tcp://.
+   * A host var `docker_tls` (same shape) wins: server certificates are per host.
+   */
+  tls: tlsSchema.optional(),
+  /** Leave a tcp:// API without TLS as it is (a warning) instead of failing the host. */
+  allow_insecure_tcp: z.boolean().default(false),
 });
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
 
 export const DEFAULTS: Record<string, unknown> = {
   icc: false,
@@ -112,27 +125,43 @@ export function planDockerDaemon(f: HostFacts, ctx: PlanContext): Plan {
   }
 
   const tlsFiles: Array<{ path: string; content: string; mode: number }> = [];
-  if (hosts(current, f.docker.flags).some((h) => h.startsWith('tcp://'))) {
-    if (s.tls) {
+  const tcp = hosts(current, f.docker.flags).filter((h) => h.startsWith('tcp://'));
+  const hostTls = ctx.vars.docker_tls;
+  if (tcp.length) {
+    let tls = s.tls;
+    if (hostTls !== undefined) {
+      const parsed = tlsSchema.safeParse(hostTls);
+      if (!parsed.success) throw new StepRefusedError('var docker_tls must be a mapping of ca, cert and key (PEM text)', 'set docker_tls: { ca: ..., cert: ..., key: ... } in the host vars');
+      tls = parsed.data;
+    }
+    if (tls) {
       tlsFiles.push(
-        { path: `${TLS_DIR}/ca.pem`, content: s.tls.ca, mode: 0o444 },
-        { path: `${TLS_DIR}/server-cert.pem`, content: s.tls.cert, mode: 0o444 },
-        { path: `${TLS_DIR}/server-key.pem`, content: s.tls.key, mode: 0o400 },
+        { path: `${TLS_DIR}/ca.pem`, content: tls.ca, mode: 0o444 },
+        { path: `${TLS_DIR}/server-cert.pem`, content: tls.cert, mode: 0o444 },
+        { path: `${TLS_DIR}/server-key.pem`, content: tls.key, mode: 0o400 },
       );
       Object.assign(next, { tls: true, tlsverify: true, tlscacert: tlsFiles[0]!.path, tlscert: tlsFiles[1]!.path, tlskey: tlsFiles[2]!.path });
     } else if (current.tlsverify !== true && !flags.has('tlsverify')) {
-      warnings.push('dockerd listens on tcp:// without tlsverify: anyone reaching it is root; set settings.tls');
+      const msg = `dockerd listens on ${tcp.join(', ')} without tlsverify: anyone who reaches it is root on this host`;
+      if (!s.allow_insecure_tcp) throw new StepRefusedError(msg, 'give the host a docker_tls var (or settings.tls) with ca, cert and key, or remove the tcp:// host; allow_insecure_tcp: true accepts the risk');
+      warnings.push(msg);
     }
   }
+  const staleTls = tlsFiles.filter((t) => f.docker.tlsFiles[t.path] !== sha256(t.content));
 
-  if (stable(next) === stable(current)) return { changes: [], warnings: [...warnings, ...notes] };
+  if (stable(next) === stable(current) && staleTls.length === 0) return { changes: [], warnings: [...warnings, ...notes] };
   const after = JSON.stringify(next, null, 2) + '\n';
   const changed = [...new Set([...Object.keys(next), ...Object.keys(current)])].filter((k) => stable(next[k]) !== stable(current[k]));
   const cand = `${DAEMON_JSON}.hardfleet-new`;
   const prev = `${DAEMON_JSON}.hardfleet-prev`;
   const canValidate = version !== null && versionAtLeast(version, '23.0');
+  const what = [
+    ...(changed.length ? [`daemon.json: ${changed.join(', ')}`] : []),
+    ...(staleTls.length ? [`TLS files ${staleTls.map((t) => t.path).join(', ')}`] : []),
+  ];
   const change: Change = {
-    summary: `daemon.json: ${changed.join(', ')}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+    summary: `${what.join('; ')}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+    // key material never goes into a diff
     files: [{ path: DAEMON_JSON, before: f.docker.daemonJson, after }],
     backupPaths: [DAEMON_JSON],
     async apply(remote) {

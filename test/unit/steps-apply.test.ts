@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseIptablesSave } from '../../src/facts/parsers.js';
 import type { HostFacts } from '../../src/facts/types.js';
@@ -234,7 +235,30 @@ describe('docker.daemon', () => {
     expect(r.files.get('/etc/docker/tls/server-key.pem')!.options.mode).toBe(0o400);
     expect(r.files.get('/etc/docker/tls/ca.pem')!.options.mode).toBe(0o444);
     expect(JSON.parse(r.files.get('/etc/docker/daemon.json.hardfleet-new')!.content)).toMatchObject({ tlsverify: true, tlskey: '/etc/docker/tls/server-key.pem' });
-    expect(steps['docker.daemon']!.plan(f, ctx({}, {}, 'docker.daemon')).warnings.join()).toMatch(/without tlsverify/);
+    // no TLS material for a tcp:// API: the host fails before anything changes, unless the risk is accepted
+    expect(() => steps['docker.daemon']!.plan(f, ctx({}, {}, 'docker.daemon'))).toThrow(/tcp:\/\/0.0.0.0:2376 without tlsverify/);
+    expect(steps['docker.daemon']!.plan(f, ctx({}, { allow_insecure_tcp: true }, 'docker.daemon')).warnings.join()).toMatch(/without tlsverify/);
+    // the host's own certificate (var docker_tls) wins over the playbook's
+    const own = steps['docker.daemon']!.plan(f, ctx({ docker_tls: { ca: 'CA', cert: 'HOSTCERT', key: 'HOSTKEY' } }, { tls: { ca: 'CA', cert: 'CERT', key: 'KEY' } }, 'docker.daemon'));
+    const r2 = new FakeRemote([[/docker info/, { stdout: 'true\nfalse\n' }]]);
+    await own.changes[0]!.apply(r2);
+    expect(r2.files.get('/etc/docker/tls/server-cert.pem')!.content).toBe('HOSTCERT');
+    expect(() => steps['docker.daemon']!.plan(f, ctx({ docker_tls: { ca: 'CA' } }, {}, 'docker.daemon'))).toThrow(/docker_tls must be a mapping/);
+  });
+  it('TLS files are compared by checksum: the same material plans nothing, a new certificate is installed', () => {
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+    const tls = { ca: 'CA', cert: 'CERT', key: 'KEY' };
+    const f = merge(loadFacts('debian12'), { docker: { flags: ['-H', 'fd://', '-H', 'tcp://0.0.0.0:2376'] } });
+    const first = steps['docker.daemon']!.plan(f, ctx({}, { tls }, 'docker.daemon'));
+    const installed = merge(f, {
+      docker: {
+        daemonJson: first.changes[0]!.files![0]!.after,
+        tlsFiles: { '/etc/docker/tls/ca.pem': sha('CA'), '/etc/docker/tls/server-cert.pem': sha('CERT'), '/etc/docker/tls/server-key.pem': sha('KEY') },
+      },
+    });
+    expect(steps['docker.daemon']!.plan(installed, ctx({}, { tls }, 'docker.daemon')).changes).toEqual([]);
+    const renewed = steps['docker.daemon']!.plan(installed, ctx({}, { tls: { ...tls, cert: 'CERT2' } }, 'docker.daemon'));
+    expect(renewed.changes.map((c) => c.summary)).toEqual(['TLS files /etc/docker/tls/server-cert.pem']);
   });
   it('refuses a daemon.json that is not JSON', () => {
     const f = merge(loadFacts('debian12'), { docker: { daemonJson: '{ broken' } });
