@@ -1,8 +1,8 @@
 /** `hardfleet apply` and its read-only twin `hardfleet plan`. */
 import type { CommandModule } from 'yargs';
-import { load as loadYaml } from 'js-yaml';
 import { UsageError } from '../core/errors.js';
 import { loadPlaybook, selectSteps } from '../playbook/load.js';
+import { parseExtraVars } from '../playbook/extra-vars.js';
 import { parseSerial } from '../engine/batching.js';
 import { rollout } from '../engine/rollout.js';
 import { runPlaybookOnHost } from '../engine/host-run.js';
@@ -22,27 +22,6 @@ interface ApplyArgs extends HostArgs, BudgetArgs {
   'guard-window'?: number;
 }
 
-export function parseExtraVars(items: string[] = []): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const item of items) {
-    const t = item.trim();
-    if (t.startsWith('{')) {
-      let v: unknown;
-      try {
-        v = loadYaml(t);
-      } catch (e) {
-        throw new UsageError(`--extra-vars ${item}: not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
-      }
-      Object.assign(out, v);
-      continue;
-    }
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(t);
-    if (!m) throw new UsageError(`--extra-vars ${item}: use key=value or a YAML mapping like '{"sshd_port": 2222}'`);
-    out[m[1]] = /^-?\d+$/.test(m[2]) ? Number(m[2]) : m[2];
-  }
-  return out;
-}
-
 function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
   return {
     command: `${check ? 'plan' : 'apply'} [playbook]`,
@@ -54,7 +33,7 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
         .option('diff', { alias: 'D', type: 'boolean', default: check, describe: 'show unified diffs of every file' })
         .option('tags', { alias: 't', type: 'string', array: true, describe: 'only steps with these tags' })
         .option('skip-tags', { type: 'string', array: true, describe: 'skip steps with these tags' })
-        .option('extra-vars', { alias: 'e', type: 'string', array: true, describe: 'key=value or YAML mapping; wins over playbook and inventory vars' })
+        .option('extra-vars', { alias: 'e', type: 'string', array: true, describe: 'key=value, a YAML mapping, or @file.yml; wins over playbook and inventory vars' })
         .option('serial', { type: 'string', describe: 'batch sizes, Ansible style: 5, 25%, or 1,5,25%' })
         .option('guard-window', { type: 'number', describe: 'seconds before an unproven SSH/firewall change rolls itself back' }) as never,
     handler: async (a) => {
