@@ -49,11 +49,11 @@ export function labFile(lab: string, file: string): string {
   return join('/var/lib/hardfleet/labs', lab, file);
 }
 
-/** Plain OpenSSH with strict host key checking against the lab's known_hosts. */
-export function ssh(lab: string, address: string, command: string, opts: { user?: string; key?: string } = {}): Out {
+/** Plain OpenSSH with strict host key checking against the lab's known_hosts (or the one given). */
+export function ssh(lab: string, address: string, command: string, opts: { user?: string; key?: string; knownHosts?: string } = {}): Out {
   const r = spawnSync('ssh', [
     '-i', opts.key ?? labFile(lab, 'id_ed25519'),
-    '-o', `UserKnownHostsFile=${labFile(lab, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes',
+    '-o', `UserKnownHostsFile=${opts.knownHosts ?? labFile(lab, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes',
     '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=4', '-o', 'IdentitiesOnly=yes',
     `${opts.user ?? 'root'}@${address}`, command,
   ], { encoding: 'utf8', timeout: 30_000 });
