@@ -5,7 +5,7 @@ import { loadPlaybook, selectSteps } from '../playbook/load.js';
 import { parseExtraVars } from '../playbook/extra-vars.js';
 import { parseSerial } from '../engine/batching.js';
 import { rollout } from '../engine/rollout.js';
-import { runPlaybookOnHost } from '../engine/host-run.js';
+import { hostVars, runPlaybookOnHost } from '../engine/host-run.js';
 import { liveView } from '../ui/live.js';
 import { batches } from '../engine/batching.js';
 import { budgetOptions, checkBudget, connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type BudgetArgs, type HostArgs } from './common.js';
@@ -48,7 +48,7 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
         pb.guardWindow = a['guard-window'];
       }
       checkBudget(a);
-      const connector = makeConnector(connectOptions(a));
+      const connector = makeConnector(connectOptions(a), (spec) => hostVars(pb, spec, extraVars));
       const plan = batches(hosts, serial, forks);
       const view = liveView(plan.map((b) => b.map((h) => h.name)), a.check, a.json === '-');
       const stop = interruptHandler(() => process.exit(3));

@@ -1,6 +1,7 @@
 /** Options shared by the commands that reach hosts, and how they become an inventory, a selection and a connector. */
 import type { Argv } from 'yargs';
-import { AuthFailedError, UsageError } from '../core/errors.js';
+import { AuthFailedError, isUnreachable, UsageError } from '../core/errors.js';
+import { varPort } from '../steps/util.js';
 import type { HostSpec } from '../core/host.js';
 import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/select.js';
@@ -76,30 +77,50 @@ export function connectOptions(a: HostArgs): ConnectOptions {
   return { acceptNew: a['accept-new'], keyPassphrase, connectTimeoutMs: a['connect-timeout'] * 1000 };
 }
 
-export function makeConnector(opts: ConnectOptions): Connector {
+/**
+ * How a run reaches a host it may have hardened before: the inventory's user and port first; a
+ * host that refuses that user (root, after hardening) is reached as its admin with sudo; a host
+ * whose sshd moved (var sshd_port) is reached there. `varsOf` gives the merged vars of a host
+ * (playbook < inventory < --extra-vars); by default the inventory's.
+ */
+export function makeConnector(opts: ConnectOptions, varsOf: (spec: HostSpec) => Record<string, unknown> = (s) => s.vars): Connector {
+  const asUserOrAdmin = async (spec: HostSpec, vars: Record<string, unknown>, keysOfPort?: number) => {
+    try {
+      return await SshConnection.open(spec, { ...opts, keysOfPort });
+    } catch (e) {
+      const admin = adminLogin(vars);
+      if (!(e instanceof AuthFailedError) || !admin || admin.user === spec.user) throw e;
+      try {
+        return await SshConnection.open(spec, { ...opts, keysOfPort, user: admin.user, identityFiles: [admin.key] });
+      } catch {
+        throw e;
+      }
+    }
+  };
   return {
     async open(spec) {
+      const vars = varsOf(spec);
+      const moved = varPort(vars, 'sshd_port');
       try {
-        return await SshConnection.open(spec, opts);
+        return await asUserOrAdmin(spec, vars);
       } catch (e) {
-        // A hardened host refuses root: come back as its admin (with sudo), as the operator would.
-        const admin = adminLogin(spec);
-        if (!(e instanceof AuthFailedError) || !admin || admin.user === spec.user) throw e;
+        if (!isUnreachable(e) || moved === undefined || moved === spec.port) throw e;
         try {
-          return await SshConnection.open(spec, { ...opts, user: admin.user, identityFiles: [admin.key] });
+          return await asUserOrAdmin({ ...spec, port: moved }, vars, spec.port);
         } catch {
           throw e;
         }
       }
     },
-    openAs: (spec, user, identityFiles, port) => SshConnection.open(port ? { ...spec, port } : spec, { ...opts, user, identityFiles }),
+    openAs: (spec, user, identityFiles, port) =>
+      SshConnection.open(port ? { ...spec, port } : spec, { ...opts, user, identityFiles, keysOfPort: port && port !== spec.port ? spec.port : undefined }),
   };
 }
 
 /** The admin login the playbook sets up (admin_user + admin_private_key_file), when the vars name one. */
-export function adminLogin(spec: HostSpec): { user: string; key: string } | undefined {
-  const user = spec.vars.admin_user;
-  const key = spec.vars.admin_private_key_file;
+export function adminLogin(vars: Record<string, unknown>): { user: string; key: string } | undefined {
+  const user = vars.admin_user;
+  const key = vars.admin_private_key_file;
   return typeof user === 'string' && typeof key === 'string' ? { user, key } : undefined;
 }
 

@@ -90,8 +90,11 @@ export function disarmScript(dir: string, unit: string, systemd: boolean): strin
   ].join('\n');
 }
 
-/** Apply `changes` under the guard. Resolves when applied and proven; rejects with RolledBackError otherwise. */
-export async function applyGuarded(host: string, stepId: string, changes: Change[], deps: GuardDeps): Promise<void> {
+/**
+ * Apply `changes` under the guard. Resolves when applied and proven, with the SSH port the last
+ * proof used when the changes moved it; rejects with RolledBackError otherwise.
+ */
+export async function applyGuarded(host: string, stepId: string, changes: Change[], deps: GuardDeps): Promise<number | undefined> {
   deps.progress('proving a fresh admin login before the change');
   try {
     await deps.proveLogin();
@@ -129,7 +132,7 @@ export async function applyGuarded(host: string, stepId: string, changes: Change
     if (out.stdout.trim() === 'rolled-back') {
       throw new RolledBackError(host, `the rollback window (${deps.windowSec}s) ended before the change was proven; raise guard_window`);
     }
-    return;
+    return lastPort(changes);
   }
 
   // The host restores itself at the end of the window: wait for it, then look.

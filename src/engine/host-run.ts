@@ -15,6 +15,8 @@ import { applyGuarded, LoginNotProvenError, RolledBackError } from './guard.js';
 import type { HostReport, StepReport } from './report.js';
 
 export interface Session extends Remote {
+  /** The SSH port this session reached (the connector may have found sshd on a moved port). */
+  readonly port?: number;
   close(): void;
 }
 
@@ -22,7 +24,7 @@ export interface Session extends Remote {
 export interface Connector {
   /** The run's connection to a host (its inventory user and keys). */
   open(spec: HostSpec): Promise<Session>;
-  /** A brand-new connection (new TCP, new authentication) as another user, for login proofs. */
+  /** A brand-new connection (new TCP, new authentication) as another user, for login proofs (port: spec.port unless given). */
   openAs(spec: HostSpec, user: string, identityFiles: string[], port?: number): Promise<Session>;
 }
 
@@ -62,6 +64,8 @@ export async function runPlaybookOnHost(spec: HostSpec, connector: Connector, op
   try {
     progress('connecting');
     session = await connector.open(spec);
+    // Where SSH answers now: proofs and reconnects follow it when a guarded change moves sshd.
+    let at: HostSpec = { ...spec, port: session.port ?? spec.port };
     progress('gathering facts');
     let facts: HostFacts = await gatherFacts(session, { adminUser });
     let anyChanged = false;
@@ -93,8 +97,9 @@ export async function runPlaybookOnHost(spec: HostSpec, connector: Connector, op
         continue;
       }
       try {
-        const changed = await applyStep(spec, step, plan.changes, session, connector, {
+        const changed = await applyStep(at, step, plan.changes, session, connector, {
           adminUser, adminKey, windowSec: opts.playbook.guardWindow, systemd: facts.init === 'systemd', progress, report,
+          movedTo: (port) => (at = { ...at, port }),
           replaceSession: (s) => {
             // the old connection may still be up (the firewall kept it): it must not outlive the run
             session?.close();
@@ -132,6 +137,8 @@ interface ApplyCtx {
   systemd: boolean;
   progress(m: string): void;
   report: StepReport;
+  /** sshd now answers on this port (a proven port move). */
+  movedTo(port: number): void;
   replaceSession(s: Session): void;
 }
 
@@ -143,7 +150,7 @@ async function applyStep(spec: HostSpec, step: PlaybookStep, changes: Change[], 
       );
     }
     const { adminUser, adminKey } = ctx;
-    await applyGuarded(spec.name, step.id, changes, {
+    const port = await applyGuarded(spec.name, step.id, changes, {
       main: session,
       windowSec: ctx.windowSec,
       systemd: ctx.systemd,
@@ -162,6 +169,7 @@ async function applyStep(spec: HostSpec, step: PlaybookStep, changes: Change[], 
         return s;
       },
     });
+    if (port !== undefined && port !== spec.port) ctx.movedTo(port);
     return true;
   }
   // What the host says it did replaces the plan's words: only it knew (e.g. which updates were pending).

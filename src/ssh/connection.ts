@@ -27,6 +27,8 @@ export interface ConnectOptions {
   user?: string;
   /** Use these keys instead of spec.identityFiles (the target host only). */
   identityFiles?: string[];
+  /** sshd was moved from this port: its known host keys are trusted (and recorded) on spec.port. */
+  keysOfPort?: number;
   /** sudo password (--ask-become-pass); used only when `sudo -n` is refused. */
   becomePassword?: string;
 }
@@ -82,7 +84,7 @@ export class SshConnection implements Remote {
    */
   static async open(spec: HostSpec, options: ConnectOptions = {}): Promise<SshConnection> {
     const s = settings(options);
-    const target = { spec, user: options.user ?? spec.user, identityFiles: options.identityFiles ?? spec.identityFiles };
+    const target = { spec, user: options.user ?? spec.user, identityFiles: options.identityFiles ?? spec.identityFiles, keysOfPort: options.keysOfPort };
     let conn: SshConnection | undefined;
     let lostEarly: HostError | undefined;
     const route = await connectRoute(target, s, (e) => (conn ? conn.lose(e) : (lostEarly = e)));
@@ -102,6 +104,11 @@ export class SshConnection implements Remote {
 
   get name(): string {
     return this.spec.name;
+  }
+
+  /** The port this connection reached. */
+  get port(): number {
+    return this.spec.port;
   }
 
   /** The user this connection is logged in as. */

@@ -33,6 +33,11 @@ export interface HopTarget {
   spec: HostSpec;
   user: string;
   identityFiles: string[];
+  /**
+   * The same sshd answered on this other port under keys known_hosts holds (hardfleet moved it):
+   * a key unknown for the new port is accepted, and recorded, only if it is one of those.
+   */
+  keysOfPort?: number;
 }
 
 /** ssh2's default host key algorithms, in its order of preference. */
@@ -61,12 +66,20 @@ function checkKey(spec: HostSpec, keyType: string, blob: Buffer): HostKeyCheck {
 }
 
 /** Returns the error refusing the key, or undefined to accept it (recording it with accept-new). */
-function verifyHostKey(spec: HostSpec, blob: Buffer, acceptNew: boolean): HostError | undefined {
+function verifyHostKey(spec: HostSpec, blob: Buffer, acceptNew: boolean, keysOfPort?: number): HostError | undefined {
   const keyType = keyTypeOfBlob(blob);
   const offered = `${keyType} ${fingerprint(blob)}`;
   const where = knownHostName(spec.address, spec.port);
   const check = checkKey(spec, keyType, blob);
   if (check.status === 'ok') return undefined;
+  const file = spec.knownHostsFiles[0];
+  if (check.status === 'unknown' && keysOfPort !== undefined && keysOfPort !== spec.port && file) {
+    const before = checkKey({ ...spec, port: keysOfPort }, keyType, blob);
+    if (before.status === 'ok') {
+      appendKnownHost(file, spec.address, spec.port, keyType, blob);
+      return undefined;
+    }
+  }
   if (check.status === 'revoked') {
     return new HostKeyMismatchError(
       spec.name,
@@ -84,7 +97,6 @@ function verifyHostKey(spec: HostSpec, blob: Buffer, acceptNew: boolean): HostEr
       `verify the new key out of band; if legitimate, remove the old one (ssh-keygen -R ${shellWord(where)} -f ${e.file}) and re-run with --accept-new`,
     );
   }
-  const file = spec.knownHostsFiles[0];
   if (acceptNew && file) {
     appendKnownHost(file, spec.address, spec.port, keyType, blob);
     return undefined;
@@ -194,7 +206,7 @@ export function connectHop(
       algorithms: { serverHostKey: hostKeyAlgorithms(knownTypes) as never },
       hostVerifier: ((key: Buffer, verify: VerifyCallback) => {
         try {
-          hostKeyError = verifyHostKey(spec, key, opts.acceptNew);
+          hostKeyError = verifyHostKey(spec, key, opts.acceptNew, target.keysOfPort);
         } catch (e) {
           hostKeyError = new HostError(spec.name, `cannot check host key: ${(e as Error).message}`);
         }

@@ -204,6 +204,27 @@ describe('SshConnection: connecting', () => {
     await connect(s);
   });
 
+  it('after a port move, trusts on the new port only the keys already known for the old one, and records them', async () => {
+    const moved = await startServer({ authorized: [clientKey], hostKey: server.hostKey });
+    const stranger = await startServer({ authorized: [clientKey] });
+    try {
+      const kh = knownHosts(server);
+      const before = readFileSync(kh, 'utf8');
+      // without the hint, a new port is an unknown host, as in OpenSSH
+      expect(await connect(spec(moved, { knownHostsFiles: [kh] })).catch((x) => x)).toBeInstanceOf(HostKeyUnknownError);
+      // a different sshd on the new port is never trusted this way
+      const e = await connect(spec(stranger, { knownHostsFiles: [kh] }), { keysOfPort: server.port }).catch((x) => x);
+      expect(e).toBeInstanceOf(HostKeyUnknownError);
+      expect(readFileSync(kh, 'utf8')).toBe(before);
+      await connect(spec(moved, { knownHostsFiles: [kh] }), { keysOfPort: server.port });
+      expect(readFileSync(kh, 'utf8')).toBe(`${before}[127.0.0.1]:${moved.port} ssh-ed25519 ${server.hostKey.blob.toString('base64')}\n`);
+      await connect(spec(moved, { knownHostsFiles: [kh] }));
+    } finally {
+      await moved.close();
+      await stranger.close();
+    }
+  });
+
   it('refuses a changed host key, even with acceptNew, naming file and line', async () => {
     const kh = knownHosts(server, makeKey());
     const e = await connect(spec(server, { knownHostsFiles: [kh] }), { acceptNew: true }).catch((x) => x);
