@@ -118,7 +118,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   );
   let up = 0;
   await forEachLimit(state.hosts, 64, async (h) => {
-    await waitForSsh(h, opts.kind === 'full' ? 180_000 : 60_000);
+    await waitForSsh(name, h, opts.kind === 'full' ? 180_000 : 60_000);
     up++;
     if (opts.hosts <= 20 || up % 25 === 0 || up === opts.hosts) log(`  ${h.kind === 'full' || opts.hosts <= 20 ? h.name : `${up}/${opts.hosts}`} answering SSH (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   });
@@ -258,7 +258,7 @@ export async function labReboot(name: string, host: string, log: Log): Promise<v
       }
     }, 120_000, `${host} did not come back from reboot: see ${hostDir(name, h.name)}/console.log`);
   }
-  await waitForSsh(h, 180_000);
+  await waitForSsh(name, h, 180_000);
   log(`${host} rebooted and answering SSH (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
 }
 
@@ -289,12 +289,24 @@ export function sshBanner(address: string, port = 22, timeoutMs = 2000): Promise
   });
 }
 
-export async function waitForSsh(h: HostState, ms: number): Promise<void> {
+export async function waitForSsh(lab: string, h: HostState, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!(await sshBanner(h.ipv4))) {
-    if (Date.now() > end) throw new Error(`${h.name} (${h.ipv4}) did not answer SSH within ${ms / 1000}s`);
+    if (Date.now() > end) throw new Error(`${h.name} (${h.ipv4}) did not answer SSH within ${ms / 1000}s${bootLogTail(lab, h)}`);
     await sleep(250);
   }
+}
+
+/** The end of what the host and its supervisor said, so that a host that never came up can be diagnosed. */
+function bootLogTail(lab: string, h: HostState): string {
+  const parts: string[] = [];
+  for (const f of ['supervisor.log', 'console.log', 'sshd.log']) {
+    const p = join(hostDir(lab, h.name), f);
+    if (!existsSync(p)) continue;
+    const lines = readFileSync(p, 'utf8').trimEnd().split('\n').slice(-8);
+    if (lines.join('').trim()) parts.push(`--- ${p} (last lines)\n${lines.join('\n')}`);
+  }
+  return parts.length ? `\n${parts.join('\n')}` : '';
 }
 
 async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
