@@ -8,8 +8,9 @@ import { rollout } from '../engine/rollout.js';
 import { hostVars, runPlaybookOnHost } from '../engine/host-run.js';
 import { liveView } from '../ui/live.js';
 import { batches } from '../engine/batching.js';
-import { budgetOptions, checkBudget, connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type BudgetArgs, type HostArgs } from './common.js';
+import { BUDGET_NUMBERS, budgetOptions, checkBudget, HOST_FLAGS, connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type BudgetArgs, type HostArgs } from './common.js';
 import { finishRun } from './report-out.js';
+import { checkFlags } from './argv.js';
 
 interface ApplyArgs extends HostArgs, BudgetArgs {
   playbook: string;
@@ -31,20 +32,26 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
         .positional('playbook', { type: 'string', default: 'playbooks/docker-host.yml' })
         .option('check', { alias: 'C', type: 'boolean', default: check, describe: 'change nothing: show what would change' })
         .option('diff', { alias: 'D', type: 'boolean', default: check, describe: 'show unified diffs of every file' })
-        .option('tags', { alias: 't', type: 'string', array: true, describe: 'only steps with these tags' })
-        .option('skip-tags', { type: 'string', array: true, describe: 'skip steps with these tags' })
-        .option('extra-vars', { alias: 'e', type: 'string', array: true, describe: 'key=value, a YAML mapping, or @file.yml; wins over playbook and inventory vars' })
-        .option('serial', { type: 'string', describe: 'batch sizes, Ansible style: 5, 25%, or 1,5,25%' })
-        .option('guard-window', { type: 'number', describe: 'seconds before an unproven SSH/firewall change rolls itself back' }) as never,
+        .option('tags', { alias: 't', type: 'string', requiresArg: true, describe: 'only steps with these tags (repeat, or comma separate)' })
+        .option('skip-tags', { type: 'string', requiresArg: true, describe: 'skip steps with these tags (repeat, or comma separate)' })
+        .option('extra-vars', { alias: 'e', type: 'string', requiresArg: true, describe: 'key=value, a YAML mapping, or @file.yml (repeatable); wins over playbook and inventory vars' })
+        .option('serial', { type: 'string', requiresArg: true, describe: 'batch sizes, Ansible style: 5, 25%, or 1,5,25%' })
+        .option('guard-window', { requiresArg: true, describe: 'seconds (15 to 3600) before an unproven SSH/firewall change rolls itself back' }) as never,
     handler: async (a) => {
+      checkFlags(a as unknown as Record<string, unknown>, {
+        lists: { ...HOST_FLAGS.lists, tags: { commas: true }, 'skip-tags': { commas: true }, 'extra-vars': { commas: false } },
+        numbers: [...HOST_FLAGS.numbers, ...BUDGET_NUMBERS, 'guard-window'],
+        positionals: { ...HOST_FLAGS.positionals, playbook: 'the playbook path' },
+      });
       const pb = loadPlaybook(a.playbook);
       const steps = selectSteps(pb.steps, a.tags, a['skip-tags']);
       const extraVars = parseExtraVars(a['extra-vars']);
       const hosts = selectFromArgs(a, pb.hosts);
       const forks = positiveInt('forks', a.forks ?? pb.forks, 20);
-      const serial = a.serial !== undefined ? parseSerial(a.serial.includes(',') ? a.serial.split(',').map((s) => (/^\d+$/.test(s.trim()) ? Number(s) : s.trim())) : /^\d+$/.test(a.serial) ? Number(a.serial) : a.serial, '--serial') : pb.serial;
+      const serial = a.serial !== undefined ? parseSerial(a.serial, '--serial') : pb.serial;
       if (a['guard-window'] !== undefined) {
-        if (!(a['guard-window'] >= 15)) throw new UsageError(`--guard-window ${a['guard-window']}: give 15 seconds or more`);
+        const w = a['guard-window'];
+        if (!(Number.isInteger(w) && w >= 15 && w <= 3600)) throw new UsageError(`--guard-window ${w}: give a whole number of seconds from 15 to 3600`);
         pb.guardWindow = a['guard-window'];
       }
       checkBudget(a);

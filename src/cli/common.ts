@@ -7,28 +7,38 @@ import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/select.js';
 import { SshConnection, type ConnectOptions } from '../ssh/index.js';
 import type { Connector } from '../engine/host-run.js';
+import type { FlagRules } from './argv.js';
 
 export function hostOptions<T>(y: Argv<T>) {
   return y
-    .option('inventory', { alias: 'i', type: 'string', array: true, describe: 'inventory file(s) (Ansible YAML layout)', default: ['inventory/lab.yml'] })
-    .option('limit', { alias: 'l', type: 'string', describe: 'hosts, groups, globs, !exclusions, comma separated' })
-    .option('tag', { type: 'string', array: true, describe: 'only hosts with this tag or in this group (repeat: all of them)' })
-    .option('exclude', { type: 'string', array: true, describe: 'leave these hosts or groups out' })
-    .option('forks', { alias: 'f', type: 'number', describe: 'hosts worked on at once inside a batch (default 20)' })
-    .option('ssh-config', { type: 'string', describe: 'ssh_config file to read HostName, Port, User, IdentityFile, ProxyJump from (default ~/.ssh/config)' })
+    .option('inventory', { alias: 'i', type: 'string', requiresArg: true, describe: 'inventory file (Ansible YAML layout); repeat for several', default: 'inventory/lab.yml' })
+    .option('limit', { alias: 'l', type: 'string', requiresArg: true, describe: 'hosts, groups, globs, !exclusions, comma separated' })
+    .option('tag', { type: 'string', requiresArg: true, describe: 'only hosts with this tag or in this group (repeat, or comma separate: all of them)' })
+    .option('exclude', { type: 'string', requiresArg: true, describe: 'leave these hosts or groups out (repeatable)' })
+    .option('forks', { alias: 'f', requiresArg: true, describe: 'hosts worked on at once inside a batch (default 20)' })
+    .option('ssh-config', { type: 'string', requiresArg: true, describe: 'ssh_config file to read HostName, Port, User, IdentityFile, ProxyJump from (default ~/.ssh/config)' })
     .option('accept-new', { type: 'boolean', default: false, describe: 'record unknown host keys (never changed ones), like StrictHostKeyChecking=accept-new' })
-    .option('key-passphrase-env', { type: 'string', describe: 'name of an environment variable that holds the key passphrase' })
-    .option('connect-timeout', { type: 'number', default: 10, describe: 'seconds to wait for a connection' })
-    .option('json', { type: 'string', describe: 'write the JSON report to FILE (- for stdout)' });
+    .option('key-passphrase-env', { type: 'string', requiresArg: true, describe: 'name of an environment variable that holds the key passphrase' })
+    .option('connect-timeout', { requiresArg: true, default: 10, describe: 'seconds to wait for a connection' })
+    .option('json', { type: 'string', requiresArg: true, describe: 'write the JSON report to FILE (- for stdout)' });
 }
+
+/** How checkFlags reads the options above. */
+export const HOST_FLAGS = {
+  lists: { inventory: { commas: false }, tag: { commas: true }, exclude: { commas: false } },
+  numbers: ['forks', 'connect-timeout'],
+  positionals: { pattern: 'the host pattern' },
+} satisfies FlagRules;
 
 /** The failure budget of a rollout, the same for apply/plan and run. */
 export function budgetOptions<T>(y: Argv<T>) {
   return y
-    .option('max-fail-percent', { type: 'number', describe: 'stop when more than P% of a batch fails' })
-    .option('max-fail', { type: 'number', describe: 'stop when more than N hosts have failed in the run' })
+    .option('max-fail-percent', { requiresArg: true, describe: 'stop when more than P% of a batch fails (0 to 100)' })
+    .option('max-fail', { requiresArg: true, describe: 'stop when more than N hosts have failed in the run' })
     .option('fail-fast', { type: 'boolean', default: false, describe: 'stop at the first failed host' });
 }
+
+export const BUDGET_NUMBERS = ['max-fail-percent', 'max-fail'];
 
 export interface BudgetArgs {
   'max-fail-percent'?: number;
@@ -37,9 +47,10 @@ export interface BudgetArgs {
 }
 
 export function checkBudget(a: BudgetArgs): void {
-  for (const [flag, v] of [['max-fail-percent', a['max-fail-percent']], ['max-fail', a['max-fail']]] as const) {
-    if (v !== undefined && !(v >= 0)) throw new UsageError(`--${flag} ${v}: give 0 or more`);
-  }
+  const pct = a['max-fail-percent'];
+  if (pct !== undefined && !(pct >= 0 && pct <= 100)) throw new UsageError(`--max-fail-percent ${pct}: give a percentage from 0 to 100`);
+  const n = a['max-fail'];
+  if (n !== undefined && !(Number.isInteger(n) && n >= 0)) throw new UsageError(`--max-fail ${n}: give a whole number of hosts, 0 or more`);
 }
 
 export interface HostArgs {

@@ -3,9 +3,10 @@ import type { CommandModule } from 'yargs';
 import { gatherFacts } from '../facts/gather.js';
 import { failure } from '../engine/host-run.js';
 import { rollout } from '../engine/rollout.js';
-import { connectOptions, hostOptions, makeConnector, positiveInt, selectFromArgs, type HostArgs } from './common.js';
+import { connectOptions, HOST_FLAGS, hostOptions, makeConnector, positiveInt, selectFromArgs, type HostArgs } from './common.js';
 import { exitCode, totalsLine } from '../engine/report.js';
 import { writeFileSync } from 'node:fs';
+import { checkFlags } from './argv.js';
 
 interface FactsArgs extends HostArgs {
   pattern?: string;
@@ -16,6 +17,7 @@ export const factsCmd: CommandModule<object, FactsArgs> = {
   describe: 'print the facts of the selected hosts (--json for machines)',
   builder: (y) => hostOptions(y).positional('pattern', { type: 'string' }) as never,
   handler: async (a) => {
+    checkFlags(a as unknown as Record<string, unknown>, HOST_FLAGS);
     const hosts = selectFromArgs(a, a.pattern);
     const connector = makeConnector(connectOptions(a));
     const facts: Record<string, unknown> = {};

@@ -1,13 +1,8 @@
 #!/usr/bin/env node
 /** hardfleet's command line: the only place that formats errors and picks exit codes. */
-import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { labCommand } from './lab.js';
-import { applyCmd, planCmd } from './apply.js';
-import { runCmd } from './run.js';
-import { factsCmd } from './facts.js';
 import { formatError, exitCodeFor } from './errors.js';
-import { joinDashValues } from './argv.js';
+import { program } from './program.js';
 
 // `hardfleet lab status | head`: a closed pipe is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -16,22 +11,13 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 async function main(): Promise<void> {
-  await yargs(joinDashValues(hideBin(process.argv)))
-    .scriptName('hardfleet')
-    .parserConfiguration({ 'populate--': true })
-    .command(applyCmd)
-    .command(planCmd)
-    .command(runCmd)
-    .command(factsCmd)
-    .command(labCommand)
-    .demandCommand(1, 'say what to do: hardfleet --help lists the commands')
-    .strict()
+  await program(hideBin(process.argv))
     .fail((msg, err) => {
-      if (err) throw err;
-      process.stderr.write(`error: ${msg}\nrun with --help for usage\n`);
+      // yargs' own parse errors (YError: a flag without its value) are usage errors like msg.
+      if (err && err.name !== 'YError') throw err;
+      process.stderr.write(`error: ${msg ?? err?.message}\nrun with --help for usage\n`);
       process.exit(1);
     })
-    .help()
     .parseAsync();
 }
 

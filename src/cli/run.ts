@@ -3,9 +3,11 @@ import type { CommandModule } from 'yargs';
 import { UsageError, RemoteCommandError } from '../core/errors.js';
 import { failure } from '../engine/host-run.js';
 import { rollout } from '../engine/rollout.js';
+import { parseSerial } from '../engine/batching.js';
 import { plainOutput } from '../ui/live.js';
-import { budgetOptions, checkBudget, connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type BudgetArgs, type HostArgs } from './common.js';
+import { BUDGET_NUMBERS, budgetOptions, checkBudget, HOST_FLAGS, connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type BudgetArgs, type HostArgs } from './common.js';
 import { finishRun } from './report-out.js';
+import { checkFlags } from './argv.js';
 
 interface RunArgs extends HostArgs, BudgetArgs {
   pattern?: string;
@@ -22,9 +24,10 @@ export const runCmd: CommandModule<object, RunArgs> = {
     budgetOptions(hostOptions(y))
       .positional('pattern', { type: 'string', describe: 'hosts or groups (like --limit)' })
       .option('become', { alias: 'b', type: 'boolean', default: false, describe: 'run through sudo -n' })
-      .option('timeout', { type: 'number', default: 300, describe: 'seconds before the command is killed on the host' })
-      .option('serial', { type: 'string', describe: 'batch sizes (default: everything at once, forks at a time)' }) as never,
+      .option('timeout', { requiresArg: true, default: 300, describe: 'seconds before the command is killed on the host' })
+      .option('serial', { type: 'string', requiresArg: true, describe: 'batch sizes (default: everything at once, forks at a time)' }) as never,
   handler: async (a) => {
+    checkFlags(a as unknown as Record<string, unknown>, { ...HOST_FLAGS, numbers: [...HOST_FLAGS.numbers, ...BUDGET_NUMBERS, 'timeout'] });
     const words = ((a as unknown as { '--'?: string[] })['--'] ?? []).map(String);
     if (words.length === 0) throw new UsageError('give the command after --, e.g. hardfleet run web -- uptime');
     const command = words.join(' ');
@@ -32,7 +35,8 @@ export const runCmd: CommandModule<object, RunArgs> = {
     const hosts = selectFromArgs(a, a.pattern);
     const forks = positiveInt('forks', a.forks, 50);
     const connector = makeConnector(connectOptions(a));
-    const serial = a.serial ?? hosts.length;
+    const serial = a.serial !== undefined ? parseSerial(a.serial, '--serial') : hosts.length;
+    if (!(a.timeout > 0)) throw new UsageError(`--timeout ${a.timeout}: give a number of seconds above 0`);
     const stop = interruptHandler(() => process.exit(3));
     // Output streams live (host-prefixed) unless stdout is the JSON report; the report always keeps it.
     const stream = a.json !== '-' && (plainOutput() || hosts.length <= 20);

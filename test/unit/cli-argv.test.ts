@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { joinDashValues } from '../../src/cli/argv.js';
+import { checkFlags, joinDashValues } from '../../src/cli/argv.js';
+import { program } from '../../src/cli/program.js';
+import type { UsageError } from '../../src/core/errors.js';
 
 describe('joinDashValues', () => {
   it('keeps `--json -` (stdout) one option, so `-` is never taken for a host pattern', () => {
@@ -11,5 +16,48 @@ describe('joinDashValues', () => {
     expect(joinDashValues(['run', '--json', 'out.json', '--', 'x'])).toEqual(['run', '--json', 'out.json', '--', 'x']);
     expect(joinDashValues(['facts', '--json'])).toEqual(['facts', '--json']);
     expect(joinDashValues(['run', '--', 'mytool', '--json', '-'])).toEqual(['run', '--', 'mytool', '--json', '-']);
+  });
+});
+
+type Case = { words: string[]; error: string; message?: string; hint?: string };
+const dir = resolve('test/fixtures/cli');
+const cases = load(readFileSync(join(dir, 'cases.yml'), 'utf8')) as Case[];
+const subst = (w: string) => ({ $A: join(dir, 'a.yml'), $B: join(dir, 'b.yml'), $PB: 'playbooks/docker-host.yml' })[w] ?? w;
+
+/** Parse and run words exactly as the CLI does, ssh_config left out; the error it ends with. */
+async function refusal(words: string[]): Promise<Error> {
+  try {
+    const noSsh = words.includes('--ssh-config') ? [] : ['--ssh-config', resolve('test/fixtures/inventory/empty_ssh_config')];
+    await program([...words.map(subst), ...noSsh]).fail(false).exitProcess(false).parseAsync();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error(`hardfleet ${words.join(' ')} was not refused`);
+}
+
+describe('command lines refused before any host is touched', () => {
+  it.each(cases)('$words.0 $words', async ({ words, error, message, hint }) => {
+    const e = await refusal(words);
+    expect(e.name).toBe(error);
+    if (message) expect(e.message).toContain(message);
+    if (hint) expect((e as UsageError).hint).toContain(hint);
+  });
+});
+
+describe('checkFlags', () => {
+  it('collects repeated list flags and splits the comma ones', () => {
+    const a: Record<string, unknown> = { inventory: ['a.yml', 'b,c.yml'], tags: ['ssh, firewall', 'docker'], limit: 'web', forks: '5' };
+    checkFlags(a, { lists: { inventory: { commas: false }, tags: { commas: true } }, numbers: ['forks'] });
+    expect(a).toEqual({ inventory: ['a.yml', 'b,c.yml'], tags: ['ssh', 'firewall', 'docker'], limit: 'web', forks: 5 });
+  });
+
+  it('reads one value of a list flag as a list of one', () => {
+    const a: Record<string, unknown> = { inventory: 'inventory/lab.yml' };
+    checkFlags(a, { lists: { inventory: { commas: false } } });
+    expect(a.inventory).toEqual(['inventory/lab.yml']);
+  });
+
+  it('names the flag, not its alias or camelCase twin', () => {
+    expect(() => checkFlags({ f: [1, 2], forks: [1, 2], maxFail: [1, 2], 'max-fail': [1, 2] }, {})).toThrow('--forks given 2 times');
   });
 });
