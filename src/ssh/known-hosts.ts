@@ -5,7 +5,7 @@
  * verify host certificates.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type HostKeyStatus = 'ok' | 'unknown' | 'mismatch' | 'revoked';
@@ -61,10 +61,18 @@ function parseHosts(names: string): KnownHostEntry['hosts'] | undefined {
   return { salt: Buffer.from(salt, 'base64'), hash: Buffer.from(hash, 'base64') };
 }
 
+const globs = new Map<string, RegExp>();
+
 /** OpenSSH match_pattern(): `*` any run, `?` any one character, case-insensitive. */
 function globMatch(name: string, pattern: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 'i').test(name);
+  // Most lines name hosts plainly; a fleet's known_hosts is matched once per host and hop.
+  if (!pattern.includes('*') && !pattern.includes('?')) return name.toLowerCase() === pattern.toLowerCase();
+  let re = globs.get(pattern);
+  if (!re) {
+    re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    globs.set(pattern, re);
+  }
+  return re.test(name);
 }
 
 export function entryMatchesHost(entry: KnownHostEntry, name: string): boolean {
@@ -84,8 +92,30 @@ export function entryMatchesHost(entry: KnownHostEntry, name: string): boolean {
   return positive;
 }
 
+const parsed = new Map<string, { stamp: string; entries: KnownHostEntry[] }>();
+
+/**
+ * A file is parsed once per change (size, mtime and inode tell), not once per lookup: a run over
+ * hundreds of hosts looks every one of them up in the same files several times.
+ */
+function fileEntries(file: string): KnownHostEntry[] {
+  let stamp: string;
+  try {
+    const st = statSync(file);
+    stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    parsed.delete(file);
+    return [];
+  }
+  const hit = parsed.get(file);
+  if (hit && hit.stamp === stamp) return hit.entries;
+  const entries = parseKnownHosts(readFileSync(file, 'utf8'), file);
+  parsed.set(file, { stamp, entries });
+  return entries;
+}
+
 function readEntries(files: string[]): KnownHostEntry[] {
-  return files.flatMap((f) => (existsSync(f) ? parseKnownHosts(readFileSync(f, 'utf8'), f) : []));
+  return files.flatMap(fileEntries);
 }
 
 /** Every entry (across all files, in order) that names this host, `@cert-authority` excluded. */

@@ -121,4 +121,23 @@ describe('known_hosts', () => {
   it('reads the key type out of a wire-format blob', () => {
     expect(keyTypeOfBlob(A)).toBe('ssh-ed25519');
   });
+
+  it('sees a file that changed since it was last read (parsed files are reused only while unchanged)', () => {
+    const f = tmp('kh', `web1 ssh-ed25519 ${b64(A)}\n`);
+    expect(checkHostKey([f], 'web1', 22, 'ssh-ed25519', A)).toBe('ok');
+    expect(checkHostKey([f], 'web2', 22, 'ssh-ed25519', B)).toBe('unknown');
+    appendKnownHost(f, 'web2', 22, 'ssh-ed25519', B);
+    expect(checkHostKey([f], 'web2', 22, 'ssh-ed25519', B)).toBe('ok');
+    writeFileSync(f, `web1 ssh-ed25519 ${b64(C)}\n`);
+    expect(checkHostKey([f], 'web1', 22, 'ssh-ed25519', A)).toBe('mismatch');
+    expect(checkHostKey([f], 'web2', 22, 'ssh-ed25519', B)).toBe('unknown');
+  });
+
+  it('takes a plain name literally: dots are not wildcards, case does not matter', () => {
+    const f = tmp('kh', `web1.example.org,[Db1]:2222 ssh-ed25519 ${b64(A)}\n`);
+    expect(checkHostKey([f], 'WEB1.example.org', 22, 'ssh-ed25519', A)).toBe('ok');
+    expect(checkHostKey([f], 'web1xexample.org', 22, 'ssh-ed25519', A)).toBe('unknown');
+    expect(checkHostKey([f], 'db1', 2222, 'ssh-ed25519', A)).toBe('ok');
+    expect(checkHostKey([f], 'db1', 22, 'ssh-ed25519', A)).toBe('unknown');
+  });
 });
