@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { connect } from 'node:net';
 import { ensureImage } from './image.js';
 import { consolePid, ensureBridge, hostDir, plugHost, prepareHost, startFull, startLight, stopHost, unplugHost, writeSupervisor } from './host.js';
+import { raiseLimits, restoreLimits } from './limits.js';
 import { GUARD_V4, GUARD_V6, freeSlot, hostNet, slotNet, MAX_HOSTS } from './net.js';
 import { findHost, labDir, listLabs, readState, validLabName, writeState, type HostKind, type HostState, type LabState } from './state.js';
 import { isAlive, run, sleep, type RunResult } from './sys.js';
@@ -99,6 +100,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   writeSupervisor(name);
   await addGuardRoutes(state);
   writeState(state);
+  if (opts.kind === 'full') for (const r of raiseLimits()) log(`raised ${r} (put back by the last lab down)`);
   await ensureBridge(slotNet(slot));
 
   const started = Date.now();
@@ -162,6 +164,7 @@ async function teardown(state: LabState, log: Log): Promise<void> {
   const guards = new Set([...state.guardRoutes, ...others.flatMap((o) => o.guardRoutes)]);
   if (others.length === 0) {
     for (const range of guards) await run(['ip', range.includes(':') ? '-6' : '-4', 'route', 'del', 'unreachable', range], { allowFailure: true });
+    restoreLimits();
   } else if (state.guardRoutes.length) {
     // Another lab still stands behind the guard: hand it over rather than remove it.
     others[0].guardRoutes = [...new Set([...others[0].guardRoutes, ...state.guardRoutes])];

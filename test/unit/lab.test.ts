@@ -110,3 +110,26 @@ describe('lab state file', () => {
     for (const bad of ['', 'Lab', '1lab', 'a/b', 'x'.repeat(17), '../etc']) expect(st.validLabName(bad)).toBe(false);
   });
 });
+
+describe('machine limits for many full hosts', () => {
+  it('raises only what is lower, records the first value it found, and puts it back', async () => {
+    const { raiseLimits, restoreLimits } = await import('../../src/lab/limits.js');
+    const d = mkdtempSync(join(tmpdir(), 'hf-limits-'));
+    const low = join(d, 'max_user_instances');
+    const high = join(d, 'max_user_watches');
+    const saved = join(d, 'saved.json');
+    writeFileSync(low, '128\n');
+    writeFileSync(high, '9999999\n');
+    const limits = { [low]: 8192, [high]: 1048576 };
+    expect(raiseLimits(limits, saved)).toHaveLength(1);
+    expect(readFileSync(low, 'utf8')).toBe('8192\n');
+    expect(readFileSync(high, 'utf8')).toBe('9999999\n');
+    // a second lab up finds it raised and keeps the original record
+    expect(raiseLimits(limits, saved)).toEqual([]);
+    expect(JSON.parse(readFileSync(saved, 'utf8'))).toEqual({ [low]: 128 });
+    restoreLimits(saved);
+    expect(readFileSync(low, 'utf8')).toBe('128\n');
+    expect(readFileSync(high, 'utf8')).toBe('9999999\n');
+    expect(readdirSync(d).sort()).toEqual(['max_user_instances', 'max_user_watches']);
+  });
+});
