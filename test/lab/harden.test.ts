@@ -2,8 +2,11 @@
  * The hardening playbook on real lab hosts (issue 4). Every outcome is read out-of-band: through
  * the lab console (nsenter into the host) or the plain OpenSSH client, never through hardfleet.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, hardfleet, labFile, onHost, skipLab, ssh, type Out } from './support.js';
@@ -19,6 +22,35 @@ interface Report {
   batches: string[][];
   hosts: Record<string, { status: string; error?: string; steps: Array<{ id: string; status: string; message: string; warnings?: string[] }> }>;
   stopped?: { reason: string };
+}
+
+/** A CA, a server certificate for `ip` and a client certificate, made with openssl. */
+function makePki(ip: string): { ca: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string } {
+  const d = mkdtempSync(join(tmpdir(), 'hf-pki-'));
+  const o = (args: string) => execSync(`openssl ${args}`, { cwd: d, stdio: 'pipe' });
+  o('req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=hardfleet-test-ca');
+  o(`req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=${ip}`);
+  writeFileSync(join(d, 'server.ext'), `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\n`);
+  o('x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext');
+  o('req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=client');
+  writeFileSync(join(d, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  o('x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.ext');
+  const r = (f: string) => readFileSync(join(d, f), 'utf8');
+  return { ca: r('ca.pem'), serverCert: r('server.pem'), serverKey: r('server.key'), clientCert: r('client.pem'), clientKey: r('client.key') };
+}
+
+/** GET /version of a Docker API over TLS, with or without a client certificate. */
+function dockerApi(ip: string, tls: { ca: string; cert?: string; key?: string }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: ip, port: 2376, path: '/version', ...tls, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
 }
 
 function labHosts(lab: string): LabHost[] {
@@ -216,7 +248,7 @@ describe.skipIf(skipLab)('real-world cases and lockouts on fresh hosts', () => {
   const byName = (n: string) => hosts.find((h) => h.name === n)!;
 
   beforeAll(() => {
-    INV = labUp(LAB, 4);
+    INV = labUp(LAB, 5);
     hosts = labHosts(LAB);
   });
   afterAll(() => {
@@ -282,6 +314,38 @@ describe.skipIf(skipLab)('real-world cases and lockouts on fresh hosts', () => {
     const ops = ssh(LAB, byName('db1').ipv4, 'sudo -n true && echo ok', { user: 'ops', key: labFile(LAB, 'admin_ed25519') });
     expect(ops.code, ops.stderr).toBe(0);
     expect(effective(LAB, 'db1', 'root').permitrootlogin).toBe('no');
+  });
+
+  it('Docker API on the network: refused without TLS, then served only to clients of the CA', async () => {
+    const h = byName('web3');
+    inside(LAB, 'web3', [
+      'mkdir -p /etc/systemd/system/docker.service.d',
+      "printf '[Service]\\nExecStart=\\nExecStart=/usr/sbin/dockerd -H fd:// -H tcp://0.0.0.0:2376 --containerd=/run/containerd/containerd.sock\\n' > /etc/systemd/system/docker.service.d/tcp.conf",
+      'systemctl daemon-reload && systemctl restart docker',
+    ].join('\n'));
+    const refused = apply([PLAYBOOK, '-i', INV, '--limit', 'web3', '--tags', 'docker']);
+    expect(refused.code).toBe(3);
+    expect(refused.report.hosts.web3.error).toMatch(/tcp:\/\/0.0.0.0:2376 without tlsverify/);
+    expect(inside(LAB, 'web3', 'test -e /etc/docker/daemon.json && echo yes || echo no').trim()).toBe('no');
+
+    const pki = makePki(h.ipv4);
+    const inv = yaml.load(readFileSync(INV, 'utf8')) as { all: { children: Record<string, { hosts: Record<string, Record<string, unknown>> }> } };
+    inv.all.children.web.hosts.web3.docker_tls = { ca: pki.ca, cert: pki.serverCert, key: pki.serverKey };
+    const tlsInv = `/tmp/hardfleet-test-${LAB}-tls.yml`;
+    writeFileSync(tlsInv, yaml.dump(inv));
+    const r = apply([PLAYBOOK, '-i', tlsInv, '--limit', 'web3', '--tags', 'docker']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('PRIVATE KEY');
+    const dj = JSON.parse(inside(LAB, 'web3', 'cat /etc/docker/daemon.json'));
+    expect(dj).toMatchObject({ tlsverify: true, tlscacert: '/etc/docker/tls/ca.pem', tlskey: '/etc/docker/tls/server-key.pem', icc: false });
+    expect(inside(LAB, 'web3', "stat -c '%a %U' /etc/docker/tls/ca.pem /etc/docker/tls/server-cert.pem /etc/docker/tls/server-key.pem")).toBe('444 root\n444 root\n400 root\n');
+    expect(inside(LAB, 'web3', 'systemctl is-active docker').trim()).toBe('active');
+    // a client of the CA gets the API; anyone else is turned away in the handshake
+    const withCert = await dockerApi(h.ipv4, { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
+    expect(withCert).toMatch(/"ApiVersion"/);
+    await expect(dockerApi(h.ipv4, { ca: pki.ca })).rejects.toThrow();
+    const again = apply([PLAYBOOK, '-i', tlsInv, '--limit', 'web3', '--tags', 'docker']);
+    expect(again.report.hosts.web3.status).toBe('ok');
   });
 
   it('a firewall that would cut SSH rolls back on the canary, which stops the rollout before the next batch', () => {
