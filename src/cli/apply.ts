@@ -9,7 +9,7 @@ import { hostVars, runPlaybookOnHost } from '../engine/host-run.js';
 import { liveView } from '../ui/live.js';
 import { batches } from '../engine/batching.js';
 import { BUDGET_NUMBERS, budgetOptions, checkBudget, HOST_FLAGS, connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type BudgetArgs, type HostArgs } from './common.js';
-import { finishRun } from './report-out.js';
+import { checkJsonTarget, finishRun } from './report-out.js';
 import { checkFlags } from './argv.js';
 
 interface ApplyArgs extends HostArgs, BudgetArgs {
@@ -55,6 +55,7 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
         pb.guardWindow = a['guard-window'];
       }
       checkBudget(a);
+      checkJsonTarget(a.json);
       const connector = makeConnector(connectOptions(a), (spec) => hostVars(pb, spec, extraVars));
       const plan = batches(hosts, serial, forks);
       const view = liveView(plan.map((b) => b.map((h) => h.name)), a.check, a.json === '-');

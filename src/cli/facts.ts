@@ -5,7 +5,7 @@ import { failure } from '../engine/host-run.js';
 import { rollout } from '../engine/rollout.js';
 import { connectOptions, HOST_FLAGS, hostOptions, makeConnector, positiveInt, selectFromArgs, type HostArgs } from './common.js';
 import { exitCode, totalsLine } from '../engine/report.js';
-import { writeFileSync } from 'node:fs';
+import { checkJsonTarget, writeJson } from './report-out.js';
 import { checkFlags } from './argv.js';
 
 interface FactsArgs extends HostArgs {
@@ -19,6 +19,7 @@ export const factsCmd: CommandModule<object, FactsArgs> = {
   handler: async (a) => {
     checkFlags(a as unknown as Record<string, unknown>, HOST_FLAGS);
     const hosts = selectFromArgs(a, a.pattern);
+    checkJsonTarget(a.json);
     const connector = makeConnector(connectOptions(a));
     const facts: Record<string, unknown> = {};
     const report = await rollout(hosts, { serial: hosts.length, forks: positiveInt('forks', a.forks, 50) }, async (host) => {
@@ -35,7 +36,7 @@ export const factsCmd: CommandModule<object, FactsArgs> = {
     });
     const out = { facts, errors: Object.fromEntries(Object.entries(report.hosts).filter(([, h]) => h.error).map(([n, h]) => [n, h.error])) };
     // Facts are data: JSON is how they print. --json FILE also records the errors beside them.
-    if (a.json && a.json !== '-') writeFileSync(a.json, JSON.stringify(out, null, 2) + '\n');
+    if (a.json && a.json !== '-') writeJson(a.json, JSON.stringify(out, null, 2) + '\n');
     else process.stdout.write(JSON.stringify(a.json === '-' ? out : facts, null, 2) + '\n');
     for (const [n, e] of Object.entries(out.errors)) process.stderr.write(`${n}: ${e}\n`);
     process.stderr.write(totalsLine(report.summary) + '\n');

@@ -6,7 +6,7 @@ import { rollout } from '../engine/rollout.js';
 import { parseSerial } from '../engine/batching.js';
 import { plainOutput } from '../ui/live.js';
 import { BUDGET_NUMBERS, budgetOptions, checkBudget, HOST_FLAGS, connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type BudgetArgs, type HostArgs } from './common.js';
-import { finishRun } from './report-out.js';
+import { checkJsonTarget, finishRun } from './report-out.js';
 import { checkFlags } from './argv.js';
 
 interface RunArgs extends HostArgs, BudgetArgs {
@@ -32,6 +32,7 @@ export const runCmd: CommandModule<object, RunArgs> = {
     if (words.length === 0) throw new UsageError('give the command after --, e.g. hardfleet run web -- uptime');
     const command = words.join(' ');
     checkBudget(a);
+    checkJsonTarget(a.json);
     const hosts = selectFromArgs(a, a.pattern);
     const forks = positiveInt('forks', a.forks, 50);
     const connector = makeConnector(connectOptions(a));
