@@ -155,7 +155,10 @@ export function startLight(lab: string, image: Image, h: HostState): void {
     `mount --rbind /dev ${r}/dev`,
     `mount -t tmpfs -o mode=755 tmpfs ${r}/run`,
     `mount -t tmpfs -o mode=1777 tmpfs ${r}/tmp`,
-    `mkdir -p ${r}/run/sshd`,
+    `mkdir -p ${r}/run/sshd ${r}${REPO_MOUNT}`,
+    // the lab repository, read-only, as on full hosts: package steps work here too
+    `mount --bind ${image.repo} ${r}${REPO_MOUNT}`,
+    `mount -o remount,bind,ro ${r}${REPO_MOUNT}`,
     `hostname ${h.name}`,
     `exec chroot ${r} /usr/sbin/sshd -D -e`,
   ].join(' && ');

@@ -88,6 +88,8 @@ function stable(v: unknown): string {
 
 export function planDockerDaemon(f: HostFacts, ctx: PlanContext): Plan {
   if (!f.docker.installed) return { changes: [], warnings: [], notApplicable: 'Docker is not installed' };
+  // The step restarts dockerd and checks it came back: that needs the service manager that runs it.
+  if (f.init !== 'systemd') return { changes: [], warnings: [], notApplicable: 'not a systemd host: nothing manages dockerd here' };
   const s = settingsSchema.parse(ctx.settings ?? {});
   let current: Record<string, unknown> = {};
   if (f.docker.daemonJson !== null && f.docker.daemonJson.trim() !== '') {
