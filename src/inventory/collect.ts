@@ -10,6 +10,7 @@ import { InventoryError } from '../core/errors.js';
 import { expandHostRange } from './host-range.js';
 import { connOf, groupSchema, varsSchema, type Conn } from './schema.js';
 import { expandHome } from './ssh-config.js';
+import { schemaWords } from '../core/schema-words.js';
 import { parseYaml, YamlSyntaxError, type YamlDocument, type YamlPath } from './yaml-lines.js';
 
 export interface Site {
@@ -66,11 +67,21 @@ function collectFile(out: Collected, file: string, fileIndex: number): void {
   } catch (e) {
     throw new InventoryError(`cannot read inventory: ${(e as Error).message}`, file);
   }
+  // Ansible's other layout: `[web]` on a line of its own reads as a YAML list and fails obscurely.
+  const ini = /^\s*\[[^\]\s:]+(:\w+)?\]\s*$/m.exec(text);
+  if (ini && !/^\s*\w[^:]*:\s*$/m.test(text.slice(0, ini.index))) {
+    throw new InventoryError(
+      `an INI inventory (${ini[0].trim()}): hardfleet reads Ansible's YAML layout`,
+      file,
+      text.slice(0, ini.index).split('\n').length,
+      `convert it with: ansible-inventory -i ${file} --list -y > inventory.yml`,
+    );
+  }
   let doc: YamlDocument;
   try {
     doc = parseYaml(text);
   } catch (e) {
-    if (e instanceof YamlSyntaxError) throw new InventoryError(e.message, file, e.line, 'fix the YAML; a key defined twice in one mapping must be merged into one entry');
+    if (e instanceof YamlSyntaxError) throw new InventoryError(e.message, file, e.line, e.hint);
     throw e;
   }
   if (doc.data === null || doc.data === undefined) return;
@@ -102,7 +113,7 @@ class Walker {
   group(name: string, body: unknown, path: YamlPath): void {
     const g = group(this.out, name, this.site(path));
     if (body === null || body === undefined) return;
-    const parsed = groupSchema.safeParse(body);
+    const parsed = groupSchema.safeParse(body, { error: schemaWords });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       if (issue.code === 'unrecognized_keys') {
@@ -142,7 +153,7 @@ class Walker {
   }
 
   private layer(body: unknown, path: YamlPath, what: string): VarLayer {
-    const parsed = varsSchema.safeParse(body);
+    const parsed = varsSchema.safeParse(body, { error: schemaWords });
     if (!parsed.success) throw this.issueError(what, parsed.error.issues[0], path);
     const vars = parsed.data;
     const { conn, keys } = connOf(vars, (p) => {

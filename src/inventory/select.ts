@@ -51,7 +51,10 @@ export function selectHosts(inv: Inventory, opts: SelectOptions = {}): HostSpec[
       ...tags.map((t) => `--tag ${t}`),
       ...(opts.exclude ?? []).map((e) => `--exclude ${e}`),
     ].filter(Boolean);
-    throw new UsageError(`no host selected${asked.length ? ` by ${asked.join(' ')}` : ': the inventory is empty'}`, undefined, undefined, available(inv));
+    if (!inv.hosts.length) {
+      throw new UsageError(`no host selected: ${inv.files.join(', ')} ${inv.files.length > 1 ? 'hold' : 'holds'} no host`, undefined, undefined, 'list hosts under all: hosts:, e.g. all: { hosts: { web1: { ansible_host: 192.0.2.10 } } }');
+    }
+    throw new UsageError(`no host selected by ${asked.join(' ')}`, undefined, undefined, available(inv));
   }
   return selected;
 }

@@ -13,12 +13,18 @@ export interface YamlDocument {
   lineOf(path: YamlPath): number | undefined;
 }
 
-/** A YAML syntax error (duplicate keys included), with a 1-based line. */
+/** A YAML syntax error (duplicate keys included), with a 1-based line and, for the usual slips, what to do. */
 export class YamlSyntaxError extends Error {
-  constructor(message: string, readonly line: number | undefined) {
+  constructor(message: string, readonly line: number | undefined, readonly hint?: string) {
     super(message);
   }
 }
+
+const SYNTAX_HINTS: Array<[RegExp, string]> = [
+  [/duplicated mapping key/, 'a key is written twice in one mapping: merge the two entries into one'],
+  [/tab characters/, 'indent with spaces: YAML does not allow tabs'],
+  [/bad indentation/, 'line this entry up, with spaces, under the other entries of its mapping or list'],
+];
 
 interface PosNode {
   line: number;
@@ -51,7 +57,7 @@ export function parseYaml(text: string): YamlDocument {
   } catch (e) {
     if (e instanceof YAMLException) {
       const line = e.mark?.line === undefined ? undefined : e.mark.line + 1;
-      throw new YamlSyntaxError(`YAML syntax: ${e.reason}`, line);
+      throw new YamlSyntaxError(`YAML syntax: ${e.reason}`, line, SYNTAX_HINTS.find(([re]) => re.test(e.reason))?.[1]);
     }
     throw e;
   }

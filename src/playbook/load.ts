@@ -9,6 +9,7 @@ import { parseYaml, YamlSyntaxError, type YamlDocument } from '../inventory/yaml
 import { steps as registry } from '../steps/index.js';
 import type { StepDefinition } from '../steps/types.js';
 import { parseSerial, type SerialSpec } from '../engine/batching.js';
+import { schemaWords } from '../core/schema-words.js';
 
 const StepEntry = z
   .object({
@@ -69,8 +70,10 @@ function fail(doc: YamlDocument | undefined, file: string, path: ReadonlyArray<s
   throw new PlaybookError(message, file, doc?.lineOf(path), hint);
 }
 
+/** `steps[2].settings.allow: must be a list` */
 function issueText(path: ReadonlyArray<PropertyKey>, message: string): string {
-  return `${path.length ? `${path.map(String).join('.')}: ` : ''}${message}`;
+  const at = path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+  return `${at ? `${at}: ` : ''}${message}`;
 }
 
 export function loadPlaybook(file: string): Playbook {
@@ -88,22 +91,23 @@ export function parsePlaybook(text: string, file: string): Playbook {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    if (e instanceof YamlSyntaxError) throw new PlaybookError(e.message, file, e.line);
+    if (e instanceof YamlSyntaxError) throw new PlaybookError(e.message, file, e.line, e.hint);
     throw e;
   }
   if (doc.data === null || typeof doc.data !== 'object' || Array.isArray(doc.data)) {
     fail(doc, file, [], 'a playbook is a YAML mapping with name, vars and steps', 'see playbooks/docker-host.yml');
   }
-  const parsed = PlaybookSchema.safeParse(doc.data);
+  const parsed = PlaybookSchema.safeParse(doc.data, { error: schemaWords });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
     const msg = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` : issue.message;
     const at = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]] : path;
-    fail(doc, file, at, issueText(path, msg));
+    const hint = issue.code !== 'unrecognized_keys' ? undefined : path.length ? `a step holds ${Object.keys(StepEntry.shape).join(', ')}` : `a playbook holds ${Object.keys(PlaybookSchema.shape).join(', ')}`;
+    fail(doc, file, at, issueText(path, msg), hint);
   }
   const p = parsed.data;
-  const vars = KnownVars.safeParse(p.vars);
+  const vars = KnownVars.safeParse(p.vars, { error: schemaWords });
   if (!vars.success) {
     const issue = vars.error.issues[0];
     const path = issue.path.filter((x): x is string | number => typeof x !== 'symbol');
@@ -119,24 +123,19 @@ export function parsePlaybook(text: string, file: string): Playbook {
     seen.add(s.id);
     // Unknown settings are typos until proven otherwise: refuse them.
     const schema = def.settingsSchema instanceof z.ZodObject ? def.settingsSchema.strict() : def.settingsSchema;
-    const settings = schema.safeParse(s.settings ?? {});
+    const settings = schema.safeParse(s.settings ?? {}, { error: schemaWords });
     if (!settings.success) {
       const issue = settings.error.issues[0];
       const path = issue.path.filter((x): x is string | number => typeof x !== 'symbol');
-      const msg = issue.code === 'unrecognized_keys' ? `unknown setting ${issue.keys.join(', ')} for step ${s.id}` : issueText(path, issue.message);
-      const at = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]] : path;
-      fail(doc, file, ['steps', i, 'settings', ...at], msg);
+      const known = def.settingsSchema instanceof z.ZodObject ? Object.keys(def.settingsSchema.shape) : [];
+      const unknown = issue.code === 'unrecognized_keys';
+      const msg = unknown ? `step ${s.id}: unknown setting ${issue.keys.join(', ')}` : `step ${s.id}: ${issueText(['settings', ...path], issue.message)}`;
+      const at = unknown ? [...path, issue.keys[0]] : path;
+      fail(doc, file, ['steps', i, 'settings', ...at], msg, unknown ? `settings of ${s.id}: ${known.join(', ') || '(none)'}` : undefined);
     }
     return { id: s.id, name: s.name ?? s.id, tags: [...new Set([...(s.tags ?? def.tags), s.id])], settings: (settings.data ?? {}) as Record<string, unknown>, def };
   });
-  let serial: SerialSpec | undefined;
-  if (p.serial !== undefined) {
-    try {
-      serial = parseSerial(p.serial, file);
-    } catch (e) {
-      fail(doc, file, ['serial'], (e as Error).message);
-    }
-  }
+  const serial = p.serial === undefined ? undefined : parseSerial(p.serial, { file, line: doc.lineOf(['serial']) });
   return {
     file, name: p.name, hosts: p.hosts, serial, maxFailPercent: p.max_fail_percent, maxFail: p.max_fail, forks: p.forks,
     guardWindow: p.guard_window, vars: p.vars, steps,

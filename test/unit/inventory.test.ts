@@ -152,6 +152,17 @@ const bad: Array<[file: string, fragment: string | RegExp, line: number | undefi
   ['bad-hosts-list.yml', 'hosts: must be a mapping of host names', 4],
   ['bad-not-mapping.yml', 'an inventory must be a mapping of groups', 1],
   ['bad-range.yml', 'host range "web[09:01]" is malformed', 3],
+  ['bad-tab.yml', 'YAML syntax: tab characters', 4],
+  ['bad-host-list.yml', 'host "web1": must be a mapping, not a list', 4],
+  ['bad-ini.ini', "an INI inventory ([web]): hardfleet reads Ansible's YAML layout", 2],
+];
+
+/** The hint each of these must give: what to do, not a guess at another mistake. */
+const hints: Array<[file: string, hint: string]> = [
+  ['bad-syntax.yml', ''],
+  ['bad-tab.yml', 'indent with spaces'],
+  ['bad-duplicate-host.yml', 'merge the two entries into one'],
+  ['bad-ini.ini', `ansible-inventory -i ${fx('bad-ini.ini')} --list -y`],
 ];
 
 describe('loadInventory: errors carry file and line', () => {
@@ -168,6 +179,10 @@ describe('loadInventory: errors carry file and line', () => {
     else expect(e.message).toMatch(fragment);
     expect(e.file).toBe(fx(file));
     expect(e.line).toBe(line);
+  });
+
+  it.each(hints)('%s: hint', (file, hint) => {
+    expect(() => loadInventory([fx(file)], noSsh)).toThrow(expect.objectContaining({ hint: hint ? expect.stringContaining(hint) : undefined }));
   });
 
   it('tells what to do about an unsafe value', () => {

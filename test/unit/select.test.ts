@@ -58,3 +58,10 @@ describe('selectHosts', () => {
     }
   });
 });
+
+describe('selectHosts on an inventory without hosts', () => {
+  it('names the files and says how to list hosts', () => {
+    const empty = loadInventory([fx('empty.yml')], { sshConfigFile: fx('empty_ssh_config') });
+    expect(() => selectHosts(empty)).toThrow(expect.objectContaining({ message: `no host selected: ${fx('empty.yml')} holds no host`, hint: expect.stringContaining('all: { hosts:') }));
+  });
+});
