@@ -34,11 +34,12 @@ export const factsCmd: CommandModule<object, FactsArgs> = {
         s?.close();
       }
     });
-    const out = { facts, errors: Object.fromEntries(Object.entries(report.hosts).filter(([, h]) => h.error).map(([n, h]) => [n, h.error])) };
+    const failed = Object.entries(report.hosts).filter(([, h]) => h.error);
+    const out = { facts, errors: Object.fromEntries(failed.map(([n, h]) => [n, h.error])) };
     // Facts are data: JSON is how they print. --json FILE also records the errors beside them.
     if (a.json && a.json !== '-') writeJson(a.json, JSON.stringify(out, null, 2) + '\n');
     else process.stdout.write(JSON.stringify(a.json === '-' ? out : facts, null, 2) + '\n');
-    for (const [n, e] of Object.entries(out.errors)) process.stderr.write(`${n}: ${e}\n`);
+    for (const [n, h] of failed) process.stderr.write(`${n}: ${h.error}\n${h.hint ? `  hint: ${h.hint}\n` : ''}`);
     process.stderr.write(totalsLine(report.summary) + '\n');
     process.exitCode = exitCode(report);
   },

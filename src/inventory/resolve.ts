@@ -3,7 +3,9 @@
  * (host > child group > parent group > all, groups of equal depth by name as in Ansible), add
  * what ssh_config says, and link jump hosts.
  */
+import { statSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import { InventoryError } from '../core/errors.js';
 import type { HostSpec } from '../core/host.js';
 import type { Collected, RawGroup, RawHost, Site } from './collect.js';
@@ -114,6 +116,8 @@ export function resolveHosts(c: Collected, ssh: SshConfig): Resolved {
     };
     checkSafe(spec, 'address', m.conn.address ? m.sites.address : cfg.hostName ? { file: ssh.file ?? '' } : h.site);
     checkSafe(spec, 'user', m.conn.user ? m.sites.user : { file: ssh.file ?? '' });
+    checkFiles(spec, 'identityFiles', m.conn.identityFiles ? m.sites.identityFiles : undefined);
+    checkFiles(spec, 'knownHostsFiles', m.conn.knownHostsFiles ? m.sites.knownHostsFiles : undefined);
     specs.set(h.name, spec);
     if (m.conn.jump) jumps.set(h.name, { to: [m.conn.jump], site: m.sites.jump ?? h.site, fromSsh: false });
     else if (cfg.proxyJump) jumps.set(h.name, { to: cfg.proxyJump, site: { file: ssh.file ?? '' }, fromSsh: true });
@@ -139,6 +143,16 @@ function checkSafe(spec: HostSpec, field: 'address' | 'user', site: Site | undef
     site?.line,
     'write the plain address or user name: only letters, digits and . _ : @ % - are allowed',
   );
+}
+
+/** A key or known_hosts path that names a directory can never work: say so where it is written (a missing file may be made later). */
+function checkFiles(spec: HostSpec, field: 'identityFiles' | 'knownHostsFiles', site: Site | undefined): void {
+  if (!site) return;
+  for (const file of spec[field]) {
+    if (!statSync(file, { throwIfNoEntry: false })?.isDirectory()) continue;
+    const what = field === 'identityFiles' ? 'identity file' : 'known_hosts file';
+    throw new InventoryError(`host "${spec.name}": ${what} ${file} is a directory`, site.file, site.line, `name the file itself, e.g. ${join(file, field === 'identityFiles' ? 'id_ed25519' : 'known_hosts')}`);
+  }
 }
 
 interface JumpRef {

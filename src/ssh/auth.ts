@@ -39,11 +39,13 @@ export function planAuth(input: AuthInput): AuthPlan {
     tried.push(`ssh-agent (${input.agentSocket})`);
   }
   if (methods.length === 0) {
-    const files = input.identityFiles.length ? input.identityFiles.join(', ') : 'none configured';
+    const files = input.identityFiles;
     throw new AuthFailedError(
       input.host,
-      `no credentials to log in as ${input.user}: identity files ${files} not found and no ssh-agent`,
-      'set ansible_ssh_private_key_file / IdentityFile, or start ssh-agent and export SSH_AUTH_SOCK',
+      `no credentials to log in as ${input.user}: ${files.length ? `identity file ${files.join(', ')} not found` : 'no identity file configured'}, and no ssh-agent`,
+      files.length
+        ? 'fix the path in ansible_ssh_private_key_file / identity_file (or IdentityFile in ssh_config)'
+        : 'set ansible_ssh_private_key_file / IdentityFile, or start ssh-agent and export SSH_AUTH_SOCK',
     );
   }
   return { methods, tried };
@@ -57,6 +59,10 @@ function readKey(input: AuthInput, file: string): ParsedKey {
     result = e as Error;
   }
   const parsed = Array.isArray(result) ? result[0]! : result;
+  // ssh2 parses a public key as well: offered as ours, the server would only reject it.
+  if (!(parsed instanceof Error) && !parsed.isPrivateKey()) {
+    throw new AuthFailedError(input.host, `${file} is a public key, not a private one`, `give the private key file${file.endsWith('.pub') ? ` (${file.slice(0, -4)}?)` : ''}`);
+  }
   if (!(parsed instanceof Error)) return parsed;
   if (/encrypted/i.test(parsed.message) && input.keyPassphrase === undefined) {
     throw new AuthFailedError(

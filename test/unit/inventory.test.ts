@@ -155,6 +155,7 @@ const bad: Array<[file: string, fragment: string | RegExp, line: number | undefi
   ['bad-tab.yml', 'YAML syntax: tab characters', 4],
   ['bad-host-list.yml', 'host "web1": must be a mapping, not a list', 4],
   ['bad-ini.ini', "an INI inventory ([web]): hardfleet reads Ansible's YAML layout", 2],
+  ['bad-known-hosts-dir.yml', `host "web1": known_hosts file ${dir} is a directory`, 6],
 ];
 
 /** The hint each of these must give: what to do, not a guess at another mistake. */

@@ -1,0 +1,29 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+import { describe, expect, it } from 'vitest';
+import { AuthFailedError } from '../../src/core/errors.js';
+import { planAuth } from '../../src/ssh/auth.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hf-auth-'));
+const pair = ssh2.utils.generateKeyPairSync('ed25519');
+const key = join(dir, 'id_ed25519');
+writeFileSync(key, pair.private, { mode: 0o600 });
+writeFileSync(`${key}.pub`, pair.public);
+const plan = (identityFiles: string[]) => planAuth({ host: 'web1', user: 'root', identityFiles });
+
+describe('planAuth: credentials that cannot work are named before the server is asked', () => {
+  it('offers a private key', () => {
+    expect(plan([key]).tried).toEqual([key]);
+  });
+
+  it.each([
+    ['a public key given as the key', [`${key}.pub`], `${key}.pub is a public key, not a private one`, `give the private key file (${key}?)`],
+    ['a key file that does not exist', [join(dir, 'nope')], `identity file ${join(dir, 'nope')} not found, and no ssh-agent`, 'fix the path'],
+    ['no key at all', [], 'no identity file configured, and no ssh-agent', 'set ansible_ssh_private_key_file'],
+  ])('refuses %s', (_what, files, message, hint) => {
+    expect(() => plan(files)).toThrow(AuthFailedError);
+    expect(() => plan(files)).toThrow(expect.objectContaining({ message: expect.stringContaining(message), hint: expect.stringContaining(hint) }));
+  });
+});
