@@ -1,4 +1,5 @@
 /** Options shared by the commands that reach hosts, and how they become an inventory, a selection and a connector. */
+import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { AuthFailedError, isUnreachable, UsageError } from '../core/errors.js';
 import { varPort } from '../steps/util.js';
@@ -99,12 +100,22 @@ export function makeConnector(opts: ConnectOptions, varsOf: (spec: HostSpec) => 
     try {
       return await SshConnection.open(spec, { ...opts, keysOfPort });
     } catch (e) {
+      if (!(e instanceof AuthFailedError)) throw e;
       const admin = adminLogin(vars);
-      if (!(e instanceof AuthFailedError) || !admin || admin.user === spec.user) throw e;
+      if (!admin) {
+        if (spec.user !== 'root') throw e;
+        throw new AuthFailedError(e.host, e.message, `${e.hint ? `${e.hint}; ` : ''}a host hardfleet hardened refuses root: set admin_user and admin_private_key_file to log in as its admin`);
+      }
+      if (admin.user === spec.user) throw e;
+      if (!existsSync(admin.key)) {
+        throw new AuthFailedError(e.host, `${e.message}; the admin key ${admin.key} does not exist`, 'fix admin_private_key_file: the private key of admin_keys');
+      }
       try {
         return await SshConnection.open(spec, { ...opts, keysOfPort, user: admin.user, identityFiles: [admin.key] });
-      } catch {
-        throw e;
+      } catch (e2) {
+        // Both refusals count: the admin's is the one to act on when the host was hardened.
+        if (!(e2 instanceof AuthFailedError)) throw e;
+        throw new AuthFailedError(e.host, `${e.message}; as the admin ${admin.user}: ${e2.message}`, e2.hint);
       }
     }
   };
