@@ -149,10 +149,11 @@ export function parseDockerVersion(text: string): string | null {
 
 /** dockerd argv words after the binary, from `systemctl show -p ExecStart --value` and /proc cmdlines. */
 export function parseDockerdFlags(execStart: string, cmdlines: string): string[] {
-  const words: string[] = [];
-  for (const m of execStart.matchAll(/argv\[\]=([^;]*)/g)) words.push(...argvWords(m[1]!));
-  for (const l of lines(cmdlines)) words.push(...argvWords(l));
-  return [...new Set(words)];
+  // Whole command lines are deduplicated, never words: `-H fd:// -H tcp://…` repeats its flag.
+  const argvs = new Map<string, string[]>();
+  for (const m of execStart.matchAll(/argv\[\]=([^;]*)/g)) argvs.set(argvWords(m[1]!).join(' '), argvWords(m[1]!));
+  for (const l of lines(cmdlines)) argvs.set(argvWords(l).join(' '), argvWords(l));
+  return [...argvs.values()].flat();
 }
 
 function argvWords(cmd: string): string[] {

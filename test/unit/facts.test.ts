@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { factsScript, gatherFacts, parseFacts } from '../../src/facts/gather.js';
 import {
-  parseIptablesSave, parseOpensshVersion, parseOsRelease, parsePidCgroups, parseSections, parseSs, parseSshdT,
+  parseDockerdFlags, parseIptablesSave, parseOpensshVersion, parseSha256sums, parseOsRelease, parsePidCgroups, parseSections, parseSs, parseSshdT,
 } from '../../src/facts/parsers.js';
 import type { Remote } from '../../src/core/remote.js';
 
@@ -15,6 +15,16 @@ describe('facts parsers', () => {
     expect(s.map((x) => [x.name, x.arg, x.body])).toEqual([
       ['a', '', 'x\n'], ['file', '/etc/x y', 'l1\n\nl2\n'], ['end', '', ''],
     ]);
+  });
+  it('keeps every word of dockerd\'s command lines, repeated flags included (-H fd:// -H tcp://…)', () => {
+    const exec = '{ path=/usr/sbin/dockerd ; argv[]=/usr/sbin/dockerd -H fd:// -H tcp://0.0.0.0:2376 --containerd=/run/containerd/containerd.sock ; ignore_errors=no ; pid=183 }';
+    const same = '/usr/sbin/dockerd -H fd:// -H tcp://0.0.0.0:2376 --containerd=/run/containerd/containerd.sock \n';
+    expect(parseDockerdFlags(exec, same)).toEqual(['-H', 'fd://', '-H', 'tcp://0.0.0.0:2376', '--containerd=/run/containerd/containerd.sock']);
+    // a unit changed since dockerd started: both command lines count
+    expect(parseDockerdFlags(exec, '/usr/sbin/dockerd -H fd://\n')).toEqual(['-H', 'fd://', '-H', 'tcp://0.0.0.0:2376', '--containerd=/run/containerd/containerd.sock', '-H', 'fd://']);
+  });
+  it('reads sha256sum output', () => {
+    expect(parseSha256sums(`${'a'.repeat(64)}  /etc/docker/tls/ca.pem\n${'b'.repeat(64)} */x y\nsha256sum: /nope: No such file\n`)).toEqual({ '/etc/docker/tls/ca.pem': 'a'.repeat(64), '/x y': 'b'.repeat(64) });
   });
   it('parses os-release with quotes', () => {
     expect(parseOsRelease('ID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.4"\nPRETTY_NAME="Rocky Linux 9.4"\n'))
