@@ -5,8 +5,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
+
+// A lab test waits on real hosts (apt, dockerd restarts, rollback windows): on a busy 2-core
+// machine one apply can take minutes. Speed is measured in the bench, not here.
+vi.setConfig({ testTimeout: 900_000 });
 export const CLI = join(ROOT, 'dist', 'cli', 'index.js');
 
 /** Why the lab cannot run here, or undefined when it can. */
