@@ -432,3 +432,43 @@ describe.skipIf(skipLab)('moving sshd to another port', () => {
     expect(again.report.summary).toMatchObject({ ok: 1, changed: 0 });
   });
 });
+
+describe.skipIf(skipLab)('hosts without systemd (light lab hosts)', () => {
+  const LAB = 'hll';
+  let INV = '';
+  let hosts: LabHost[] = [];
+
+  beforeAll(() => {
+    const inv = `/tmp/hardfleet-test-${LAB}.yml`;
+    const r = hardfleet(['lab', 'up', '--name', LAB, '--kind', 'light', '--hosts', '2', '--fresh', '--inventory', inv]);
+    expect(r.code, r.stderr).toBe(0);
+    INV = inv;
+    hosts = labHosts(LAB);
+  });
+  afterAll(() => {
+    hardfleet(['lab', 'down', '--name', LAB]);
+  });
+
+  it('runs the playbook, the systemd and Docker steps reported not applicable', () => {
+    const r = apply([PLAYBOOK, '-i', INV]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const h of hosts) {
+      const steps = Object.fromEntries(r.report.hosts[h.name].steps.map((s) => [s.id, s.status]));
+      expect(steps, h.name).toMatchObject({ 'services.minimal': 'n/a', 'docker.daemon': 'n/a', sshd: 'changed', firewall: 'changed', 'admin-user': 'changed' });
+      expect(effective(LAB, h.name, 'root').permitrootlogin).toBe('no');
+      expect(inside(LAB, h.name, 'iptables -S INPUT | head -1; ip6tables -S INPUT | head -1')).toBe('-P INPUT DROP\n-P INPUT DROP\n');
+      expect(ssh(LAB, h.ipv4, 'sudo -n true && echo in', { user: 'hfadmin', key: labFile(LAB, 'admin_ed25519') }).stdout.trim()).toBe('in');
+    }
+  });
+
+  it('a lockout rolls back through the detached rollback process (no systemd timers here)', () => {
+    const before = inside(LAB, 'l001', 'iptables -S; ip6tables -S');
+    const r = apply(['test/fixtures/playbooks/lockout-firewall.yml', '-i', INV, '--limit', 'l001']);
+    expect(r.report.hosts.l001.status, r.stdout).toBe('rolled-back');
+    expect(inside(LAB, 'l001', 'iptables -S; ip6tables -S')).toBe(before);
+    expect(ssh(LAB, hosts[0].ipv4, 'sudo -n true && echo in', { user: 'hfadmin', key: labFile(LAB, 'admin_ed25519') }).stdout.trim()).toBe('in');
+    expect(inside(LAB, 'l001', 'cat /var/lib/hardfleet/guard/*/rollback.log')).toMatch(/rollback done/);
+    // the sleeper that did it is gone, and nothing else of ours is left running
+    expect(inside(LAB, 'l001', 'ps -eo args | grep -c "[h]ardfleet-rollback" || true').trim()).toBe('0');
+  });
+});
