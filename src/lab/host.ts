@@ -24,6 +24,16 @@ hostdir=$1 machine=$2 netns=$3 root=$4 repo=$5
 child=
 stopping=0
 trap 'stopping=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT
+# Each host in cgroups of its own. Without systemd on the machine, nspawn nests the host's systemd
+# in the cgroup it was started in: hosts started in the same one share payload/system.slice/UNIT,
+# and each removes the others' unit cgroups (units fail at random with 219/CGROUP, e.g.
+# systemd-user-sessions, whose /run/nologin then refuses every login but root's).
+cgroups=
+for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified; do
+  [ -e "$h/cgroup.procs" ] || continue
+  cg="$h/hardfleet-lab/$machine"
+  mkdir -p "$cg" 2>/dev/null && echo $$ > "$cg/cgroup.procs" 2>/dev/null && cgroups="$cgroups $cg"
+done
 while :; do
   SYSTEMD_NSPAWN_API_VFS_WRITABLE=network systemd-nspawn --boot --quiet -D "$root" \\
     --machine="$machine" --network-namespace-path="/run/netns/$netns" \\
@@ -46,6 +56,12 @@ while :; do
   sleep 0.3
 done
 rm -f "$hostdir/nspawn.pid" "$hostdir/init.pid"
+for cg in $cgroups; do
+  echo $$ > "\${cg%/hardfleet-lab/*}/cgroup.procs" 2>/dev/null
+  find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+  rmdir "\${cg%/*}" 2>/dev/null
+done
+true
 `;
 
 export function supervisorPath(lab: string): string {

@@ -42,6 +42,16 @@ describe.skipIf(skipLab)('lab of full hosts', () => {
     expect(onHost(LAB, 'db1', 'sudo -n true 2>&1').stdout).not.toMatch(/unable to resolve/);
   });
 
+  it('runs every host in cgroups of its own (hosts sharing one remove each other\'s unit cgroups)', () => {
+    const cgroup = (host: string) => readFileSync(`/proc/${readFileSync(labFile(LAB, `hosts/${host}/init.pid`), 'utf8').trim()}/cgroup`, 'utf8');
+    if (existsSync('/sys/fs/cgroup/systemd/cgroup.procs')) {
+      expect(cgroup('web1')).toMatch(new RegExp(`^\\d+:name=systemd:/hardfleet-lab/hf-${LAB}-web1/`, 'm'));
+      expect(cgroup('db1')).toMatch(new RegExp(`^\\d+:name=systemd:/hardfleet-lab/hf-${LAB}-db1/`, 'm'));
+    }
+    // the unit that failed when hosts shared a cgroup: without it /run/nologin refuses non-root logins
+    for (const h of ['web1', 'db1']) expect(onHost(LAB, h, 'systemctl is-active systemd-user-sessions; test -e /run/nologin; echo $?').stdout).toBe('active\n1\n');
+  });
+
   it('gives every host its own hostname and host key, and keeps the root password private', () => {
     expect(onHost(LAB, 'web1', 'hostname').stdout.trim()).toBe('web1');
     expect(onHost(LAB, 'db1', 'hostname').stdout.trim()).toBe('db1');
