@@ -1,7 +1,8 @@
 /** `hardfleet apply` and its read-only twin `hardfleet plan`. */
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../core/errors.js';
-import { loadPlaybook, selectSteps } from '../playbook/load.js';
+import { InventoryError, UsageError } from '../core/errors.js';
+import { knownVarsProblem, loadPlaybook, selectSteps, type Playbook } from '../playbook/load.js';
+import type { HostSpec } from '../core/host.js';
 import { parseExtraVars } from '../playbook/extra-vars.js';
 import { parseSerial } from '../engine/batching.js';
 import { rollout } from '../engine/rollout.js';
@@ -47,6 +48,7 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
       const steps = selectSteps(pb.steps, a.tags, a['skip-tags']);
       const extraVars = parseExtraVars(a['extra-vars']);
       const hosts = selectFromArgs(a, pb.hosts);
+      checkHostVars(pb, hosts, extraVars);
       const forks = positiveInt('forks', a.forks ?? pb.forks, 20);
       const serial = a.serial !== undefined ? parseSerial(a.serial, '--serial') : pb.serial;
       if (a['guard-window'] !== undefined) {
@@ -74,6 +76,16 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
       process.exitCode = finishRun(report, { json: a.json, diff: a.diff });
     },
   };
+}
+
+/** Vars the steps read, checked where they were set before any host is touched: -e first, then each host's merge. */
+function checkHostVars(pb: Playbook, hosts: HostSpec[], extraVars: Record<string, unknown>): void {
+  const extra = knownVarsProblem(extraVars);
+  if (extra) throw new UsageError(`--extra-vars ${extra}`);
+  for (const h of hosts) {
+    const problem = knownVarsProblem(hostVars(pb, h, {}));
+    if (problem) throw new InventoryError(`host "${h.name}": ${problem}`, h.source?.file, h.source?.line, 'set it in the vars of this host or of one of its groups, or override it with -e');
+  }
 }
 
 export const applyCmd = applyCommand(false);

@@ -34,16 +34,31 @@ const PlaybookSchema = z
   })
   .strict();
 
-/** Vars the default steps read; others pass through for the operator's own use. */
+const publicKey = z.string().regex(/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/=]+/, 'an OpenSSH public key line');
+
+/**
+ * Vars the default steps read; others pass through for the operator's own use. Checked on the
+ * playbook's vars and, before a rollout, on each host's merged vars: a step reading a bad value
+ * would skip it silently (sshd_port 99999 moved nothing) or refuse it only once on the host.
+ */
 export const KnownVars = z
   .object({
-    admin_user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Linux user name (lowercase letters, digits, _ and -)'),
-    admin_keys: z.array(z.string().regex(/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/=]+/, 'an OpenSSH public key line')),
-    admin_private_key_file: z.string(),
+    admin_user: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/, 'a Linux user name (lowercase letters, digits, _ . and -)'),
+    // One key as a plain string is what `-e admin_keys="ssh-ed25519 …"` gives.
+    admin_keys: z.union([publicKey, z.array(publicKey)]),
+    admin_private_key_file: z.string().min(1),
     sshd_port: z.number().int().min(1).max(65535),
   })
   .partial()
   .passthrough();
+
+/** The first problem in vars the steps read, as `key: what is wrong`; undefined when they are fine. */
+export function knownVarsProblem(vars: Record<string, unknown>): string | undefined {
+  const r = KnownVars.safeParse(vars, { error: schemaWords });
+  if (r.success) return undefined;
+  const issue = r.error.issues[0];
+  return issueText(issue.path.filter((x): x is string | number => typeof x !== 'symbol'), issue.message);
+}
 
 export interface PlaybookStep {
   id: string;
