@@ -58,7 +58,8 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
       }
       checkBudget(a);
       checkJsonTarget(a.json);
-      const connector = makeConnector(connectOptions(a), (spec) => hostVars(pb, spec, extraVars));
+      const varsOf = (spec: HostSpec) => hostVars(pb, spec, extraVars);
+      const connector = makeConnector(await connectOptions(a, hosts, (h) => varsOf(h).admin_private_key_file), varsOf);
       const plan = batches(hosts, serial, forks);
       const view = liveView(plan.map((b) => b.map((h) => h.name)), a.check, a.json === '-');
       const stop = interruptHandler(() => process.exit(3));

@@ -9,6 +9,7 @@ import { selectHosts } from '../inventory/select.js';
 import { SshConnection, type ConnectOptions } from '../ssh/index.js';
 import type { Connector } from '../engine/host-run.js';
 import type { FlagRules } from './argv.js';
+import { keyFilesOf, withSecrets } from './secrets.js';
 
 export function hostOptions<T>(y: Argv<T>) {
   return y
@@ -19,7 +20,9 @@ export function hostOptions<T>(y: Argv<T>) {
     .option('forks', { alias: 'f', requiresArg: true, describe: 'hosts worked on at once inside a batch (default 20)' })
     .option('ssh-config', { type: 'string', requiresArg: true, describe: 'ssh_config file to read HostName, Port, User, IdentityFile, ProxyJump from (default ~/.ssh/config)' })
     .option('accept-new', { type: 'boolean', default: false, describe: 'record unknown host keys (never changed ones), like StrictHostKeyChecking=accept-new' })
-    .option('key-passphrase-env', { type: 'string', requiresArg: true, describe: 'name of an environment variable that holds the key passphrase' })
+    .option('key-passphrase-env', { type: 'string', requiresArg: true, describe: 'name of an environment variable that holds the key passphrase (asked once on a terminal otherwise)' })
+    .option('ask-become-pass', { alias: 'K', type: 'boolean', default: false, describe: 'ask once for the sudo password, for hosts whose sudo wants one' })
+    .option('become-pass-env', { type: 'string', requiresArg: true, describe: 'name of an environment variable that holds the sudo password' })
     .option('connect-timeout', { requiresArg: true, default: 10, describe: 'seconds to wait for a connection' })
     .option('json', { type: 'string', requiresArg: true, describe: 'write the JSON report to FILE (- for stdout)' });
 }
@@ -63,6 +66,8 @@ export interface HostArgs {
   'ssh-config'?: string;
   'accept-new': boolean;
   'key-passphrase-env'?: string;
+  'ask-become-pass'?: boolean;
+  'become-pass-env'?: string;
   'connect-timeout': number;
   json?: string;
 }
@@ -79,14 +84,10 @@ export function positiveInt(name: string, v: number | undefined, fallback: numbe
   return v;
 }
 
-export function connectOptions(a: HostArgs): ConnectOptions {
-  let keyPassphrase: string | undefined;
-  if (a['key-passphrase-env']) {
-    keyPassphrase = process.env[a['key-passphrase-env']];
-    if (keyPassphrase === undefined) throw new UsageError(`--key-passphrase-env ${a['key-passphrase-env']}: that environment variable is not set`);
-  }
+/** Connection settings from the flags, with the secrets asked for once (see secrets.ts). */
+export async function connectOptions(a: HostArgs, hosts: HostSpec[], adminKeyOf?: (h: HostSpec) => unknown): Promise<ConnectOptions> {
   if (!(a['connect-timeout'] > 0)) throw new UsageError(`--connect-timeout ${a['connect-timeout']}: give a number of seconds above 0`);
-  return { acceptNew: a['accept-new'], keyPassphrase, connectTimeoutMs: a['connect-timeout'] * 1000 };
+  return withSecrets({ acceptNew: a['accept-new'], connectTimeoutMs: a['connect-timeout'] * 1000 }, a, keyFilesOf(hosts, adminKeyOf));
 }
 
 /**

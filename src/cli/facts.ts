@@ -20,7 +20,7 @@ export const factsCmd: CommandModule<object, FactsArgs> = {
     checkFlags(a as unknown as Record<string, unknown>, HOST_FLAGS);
     const hosts = selectFromArgs(a, a.pattern);
     checkJsonTarget(a.json);
-    const connector = makeConnector(connectOptions(a));
+    const connector = makeConnector(await connectOptions(a, hosts));
     const facts: Record<string, unknown> = {};
     const report = await rollout(hosts, { serial: hosts.length, forks: positiveInt('forks', a.forks, 50) }, async (host) => {
       let s;

@@ -77,6 +77,17 @@ function readKey(input: AuthInput, file: string): ParsedKey {
   throw new AuthFailedError(input.host, `cannot read private key ${file}: ${parsed.message}`);
 }
 
+/** Is this private key file encrypted (so that a passphrase must be asked for before the run)? */
+export function isEncryptedKey(file: string): boolean {
+  if (!existsSync(file)) return false;
+  try {
+    const r = utils.parseKey(readFileSync(file));
+    return r instanceof Error && /encrypted/i.test(r.message);
+  } catch (e) {
+    return /encrypted/i.test((e as Error).message);
+  }
+}
+
 export function authRejected(host: string, user: string, tried: string[]): AuthFailedError {
   return new AuthFailedError(
     host,
