@@ -13,7 +13,6 @@ export interface RecapOptions {
 
 export function recap(r: RunReport, opts: RecapOptions): string {
   const out: string[] = [];
-  const names = Object.keys(r.hosts);
   for (const [i, batch] of r.batches.entries()) {
     out.push(`batch ${i + 1}/${r.batches.length} (${batch.length} host${batch.length > 1 ? 's' : ''})`);
     const quiet: string[] = [];
@@ -38,7 +37,6 @@ export function recap(r: RunReport, opts: RecapOptions): string {
   if (r.stopped) out.push('', `rollout stopped: ${r.stopped.message}`);
   if (r.check) out.push('', 'check mode: nothing was changed');
   out.push('', totalsLine(r.summary));
-  void names;
   return out.join('\n');
 }
 
