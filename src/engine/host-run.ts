@@ -60,69 +60,79 @@ export async function runPlaybookOnHost(spec: HostSpec, connector: Connector, op
   const adminKey = typeof vars.admin_private_key_file === 'string' ? vars.admin_private_key_file : undefined;
   const progress = (m: string) => opts.progress(spec.name, m);
   const steps: StepReport[] = [];
+  const timings: { connectMs?: number; factsMs?: number } = {};
   let session: Session | undefined;
   try {
     progress('connecting');
+    const t0 = Date.now();
     session = await connector.open(spec);
+    timings.connectMs = Date.now() - t0;
     // Where SSH answers now: proofs and reconnects follow it when a guarded change moves sshd.
     let at: HostSpec = { ...spec, port: session.port ?? spec.port };
     progress('gathering facts');
     let facts: HostFacts = await gatherFacts(session, { adminUser });
+    timings.factsMs = Date.now() - t0 - timings.connectMs;
     let anyChanged = false;
     for (const step of opts.steps) {
-      progress(step.id);
-      let plan;
+      const stepStarted = Date.now();
+      const stepIndex = steps.length;
       try {
-        plan = step.def.plan(facts, { vars, settings: step.settings });
-      } catch (e) {
-        if (e instanceof StepRefusedError || e instanceof HardfleetError) {
-          steps.push({ id: step.id, status: 'failed', changed: false, message: e.message });
-          return { ...failure(spec, new HardfleetError(`${step.id}: ${e.message}`, e.hint), steps) };
+        progress(step.id);
+        let plan;
+        try {
+          plan = step.def.plan(facts, { vars, settings: step.settings });
+        } catch (e) {
+          if (e instanceof StepRefusedError || e instanceof HardfleetError) {
+            steps.push({ id: step.id, status: 'failed', changed: false, message: e.message });
+            return { ...failure(spec, new HardfleetError(`${step.id}: ${e.message}`, e.hint), steps) };
+          }
+          throw e;
         }
-        throw e;
-      }
-      if (plan.notApplicable) {
-        steps.push({ id: step.id, status: 'n/a', changed: false, message: plan.notApplicable, warnings: plan.warnings });
-        continue;
-      }
-      const report: StepReport = { id: step.id, status: 'ok', changed: false, message: 'compliant', warnings: [...plan.warnings] };
-      steps.push(report);
-      if (plan.changes.length === 0) continue;
-      report.changes = plan.changes.map((c) => c.summary);
-      const files = plan.changes.flatMap((c) => c.files ?? []);
-      if (opts.diff || opts.check) report.diff = files.map(unifiedDiff).join('') || undefined;
-      if (opts.check) {
-        Object.assign(report, { status: 'changed', changed: true, message: `would: ${report.changes.join('; ')}` });
-        anyChanged = true;
-        continue;
-      }
-      try {
-        const changed = await applyStep(at, step, plan.changes, session, connector, {
-          adminUser, adminKey, windowSec: opts.playbook.guardWindow, systemd: facts.init === 'systemd', progress, report,
-          movedTo: (port) => (at = { ...at, port }),
-          replaceSession: (s) => {
-            // the old connection may still be up (the firewall kept it): it must not outlive the run
-            session?.close();
-            session = s;
-          },
-        });
-        if (changed) {
-          Object.assign(report, { status: 'changed', changed: true, message: report.changes.join('; ') });
+        if (plan.notApplicable) {
+          steps.push({ id: step.id, status: 'n/a', changed: false, message: plan.notApplicable, warnings: plan.warnings });
+          continue;
+        }
+        const report: StepReport = { id: step.id, status: 'ok', changed: false, message: 'compliant', warnings: [...plan.warnings] };
+        steps.push(report);
+        if (plan.changes.length === 0) continue;
+        report.changes = plan.changes.map((c) => c.summary);
+        const files = plan.changes.flatMap((c) => c.files ?? []);
+        if (opts.diff || opts.check) report.diff = files.map(unifiedDiff).join('') || undefined;
+        if (opts.check) {
+          Object.assign(report, { status: 'changed', changed: true, message: `would: ${report.changes.join('; ')}` });
           anyChanged = true;
-          progress('re-reading facts');
-          facts = await gatherFacts(session, { adminUser });
-        } else {
-          if (report.message === 'compliant') report.message = 'compliant (checked on the host)';
-          report.changes = undefined;
-          report.diff = undefined;
+          continue;
         }
-      } catch (e) {
-        report.status = e instanceof RolledBackError ? 'rolled-back' : 'failed';
-        report.message = e instanceof Error ? e.message : String(e);
-        return { ...failure(spec, e, steps), error: `${step.id}: ${report.message}` };
+        try {
+          const changed = await applyStep(at, step, plan.changes, session, connector, {
+            adminUser, adminKey, windowSec: opts.playbook.guardWindow, systemd: facts.init === 'systemd', progress, report,
+            movedTo: (port) => (at = { ...at, port }),
+            replaceSession: (s) => {
+              // the old connection may still be up (the firewall kept it): it must not outlive the run
+              session?.close();
+              session = s;
+            },
+          });
+          if (changed) {
+            Object.assign(report, { status: 'changed', changed: true, message: report.changes.join('; ') });
+            anyChanged = true;
+            progress('re-reading facts');
+            facts = await gatherFacts(session, { adminUser });
+          } else {
+            if (report.message === 'compliant') report.message = 'compliant (checked on the host)';
+            report.changes = undefined;
+            report.diff = undefined;
+          }
+        } catch (e) {
+          report.status = e instanceof RolledBackError ? 'rolled-back' : 'failed';
+          report.message = e instanceof Error ? e.message : String(e);
+          return { ...failure(spec, e, steps), error: `${step.id}: ${report.message}` };
+        }
+      } finally {
+        if (steps[stepIndex]) steps[stepIndex]!.ms = Date.now() - stepStarted;
       }
     }
-    return { status: anyChanged ? 'changed' : 'ok', address: spec.address, batch: 0, steps };
+    return { status: anyChanged ? 'changed' : 'ok', address: spec.address, batch: 0, steps, ...timings };
   } catch (e) {
     return failure(spec, e, steps);
   } finally {

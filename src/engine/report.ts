@@ -12,6 +12,8 @@ export interface StepReport {
   changes?: string[];
   warnings?: string[];
   diff?: string;
+  /** Time the step took on this host: plan, apply, verify and re-reading the facts. */
+  ms?: number;
 }
 
 export interface HostReport {
@@ -26,6 +28,9 @@ export interface HostReport {
   stderr?: string;
   exitCode?: number | null;
   ms?: number;
+  /** Connection and login, then the one round trip of facts, before the first step. */
+  connectMs?: number;
+  factsMs?: number;
 }
 
 export interface Summary {

@@ -92,3 +92,23 @@ describe('runPlaybookOnHost: guarded changes', () => {
     expect(sessions.map((s) => s.closed)).toEqual([true, true]);
   }, 20_000);
 });
+
+describe('runPlaybookOnHost: timings', () => {
+  it('reports how long the login, the facts and each step took (the bench reads where the time goes)', async () => {
+    const log: string[] = [];
+    const slow: PlaybookStep = {
+      id: 'slow', name: 'slow', tags: [], settings: {},
+      def: {
+        id: 'slow', tags: [], settingsSchema: undefined as never,
+        plan: () => ({ warnings: [], changes: [{ summary: 'wait', apply: () => new Promise((r) => setTimeout(r, 60)) }] }),
+      },
+    };
+    const connector: Connector = { open: async () => new FakeSession('main', log), openAs: async () => new FakeSession('proof', log) };
+    const r = await runPlaybookOnHost(spec, connector, { playbook: playbook([slow]), steps: [slow], check: false, diff: false, extraVars: {}, progress: () => undefined });
+    expect(r.status, r.error).toBe('changed');
+    expect(r.connectMs).toBeGreaterThanOrEqual(0);
+    expect(r.factsMs).toBeGreaterThanOrEqual(0);
+    expect(r.steps[0]!.ms).toBeGreaterThanOrEqual(50);
+  });
+});
+
