@@ -59,6 +59,9 @@ export function liveView(batches: string[][], check: boolean, quiet = false): Li
     {
       concurrent: false,
       exitOnError: false,
+      // listr2 would exit(127) on the first Ctrl-C (nested lists inherit this); the CLI's handler
+      // lets running hosts finish, then prints the recap and writes the report.
+      registerSignalListeners: false,
       renderer: plainOutput() ? 'simple' : 'default',
       rendererOptions: { collapseSubtasks: true },
       fallbackRenderer: 'simple',
