@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ansibleColdWarm, log, record, timed, writeJson, type Bench } from './context.js';
 import { benchInventory, parseLabInventory, type LabInventory } from './inventory.js';
-import { labDown, labUp } from './lab.js';
+import { exec, labDown, labUp } from './lab.js';
 import { CLI, FLOOR } from './paths.js';
 
 export const LIGHT_LAB = 'benchlt';
@@ -17,6 +17,16 @@ async function upLight(b: Bench, hosts: number, fresh: boolean): Promise<LabInve
   log(`lab ${LIGHT_LAB}: ${hosts} light hosts`);
   await labUp(LIGHT_LAB, hosts, 'light', inv, fresh);
   return parseLabInventory(readFileSync(inv, 'utf8'));
+}
+
+function floorFile(b: Bench, lab: LabInventory, n: number): string {
+  return writeJson(b, `floor-${n}.json`, { user: lab.vars.ansible_user, key: lab.vars.ansible_ssh_private_key_file, hosts: lab.hosts.slice(0, n).map((h) => h.address) });
+}
+
+/** One untimed login on every host first: the first tool to reach a new host would pay for its cold sshd. */
+async function warmUp(b: Bench, lab: LabInventory): Promise<void> {
+  const r = await exec(['node', FLOOR, floorFile(b, lab, lab.hosts.length)]);
+  if (r.code !== 0) throw new Error(`warm-up logins failed: ${r.stderr.trim()}`);
 }
 
 function inventoryFor(b: Bench, lab: LabInventory, n: number): string {
@@ -35,7 +45,7 @@ function openSshScript(lab: LabInventory, n: number): string {
 
 async function adhoc(b: Bench, lab: LabInventory, n: number, pairs: number, scenario: string): Promise<void> {
   const inv = inventoryFor(b, lab, n);
-  const floor = writeJson(b, `floor-${n}.json`, { user: lab.vars.ansible_user, key: lab.vars.ansible_ssh_private_key_file, hosts: lab.hosts.slice(0, n).map((h) => h.address) });
+  const floor = floorFile(b, lab, n);
   const ssh = openSshScript(lab, n);
   for (let p = 1; p <= pairs; p++) {
     log(`${scenario}: pair ${p}/${pairs}`);
@@ -59,6 +69,7 @@ export async function runLight(b: Bench): Promise<void> {
   }
   if (s.has('1') || s.has('2')) {
     const lab = await upLight(b, 200, false);
+    await warmUp(b, lab);
     if (s.has('1')) {
       await adhoc(b, lab, 50, pairs, 's1: ad-hoc `true`, 50 light hosts');
       await adhoc(b, lab, 200, pairs, 's1: ad-hoc `true`, 200 light hosts');
@@ -75,8 +86,9 @@ export async function runLight(b: Bench): Promise<void> {
   }
   if (s.has('rss')) {
     const lab = await upLight(b, 500, false);
+    await warmUp(b, lab);
     const inv = inventoryFor(b, lab, 500);
-    const floor = writeJson(b, 'floor-500.json', { user: lab.vars.ansible_user, key: lab.vars.ansible_ssh_private_key_file, hosts: lab.hosts.map((h) => h.address) });
+    const floor = floorFile(b, lab, 500);
     const scenario = 'peak RSS: ad-hoc `true`, 500 light hosts';
     for (let p = 1; p <= pairs; p++) {
       await timed(b, scenario, 'hardfleet', ['node', CLI, 'run', '-i', inv, '--forks', '500', '--', 'true']);
