@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Remote } from '../core/remote.js';
-import { HardfleetError } from '../core/errors.js';
+import { HardfleetError, RemoteCommandError } from '../core/errors.js';
 import { shq } from '../core/shell.js';
 import type { Change } from '../steps/types.js';
 
@@ -73,9 +73,9 @@ export function armScript(dir: string, unit: string, paths: string[], extra: str
     'umask 077',
     'mkdir -p "$d/files"',
     ...save,
-    `cat > "$d/rollback.sh" <<'HARDFLEET_EOF'`,
-    rollbackScript(dir, paths, extra).trimEnd(),
-    'HARDFLEET_EOF',
+    // Quoted, not a here-document: a step's rollback may hold here-documents of its own, and one
+    // with the same delimiter would end ours early and run the rest of the rollback right now.
+    `printf '%s' ${shq(rollbackScript(dir, paths, extra))} > "$d/rollback.sh"`,
     arm,
   ].join('\n');
 }
@@ -110,7 +110,8 @@ export async function applyGuarded(host: string, stepId: string, changes: Change
   const paths = [...new Set(changes.flatMap((c) => c.backupPaths ?? []))];
   const extra = changes.map((c) => c.rollbackScript).filter((s): s is string => !!s);
   deps.progress(`arming on-host rollback (${deps.windowSec}s)`);
-  await deps.main.exec(armScript(dir, unit, paths, extra, deps.windowSec, deps.systemd), { sudo: true });
+  const armed = await deps.main.exec(armScript(dir, unit, paths, extra, deps.windowSec, deps.systemd), { sudo: true, allowFailure: true });
+  if (armed.code !== 0) throw new RemoteCommandError(armed, `arming the on-host rollback for ${stepId} (nothing was changed)`);
   const armedAt = Date.now();
 
   let failure: string | undefined;
