@@ -46,8 +46,15 @@ export class RemoteCommandError extends HostError {
   constructor(readonly result: CommandResult, what?: string) {
     const why = result.code === null ? `killed (${result.signal ?? 'channel closed'})` : `exit ${result.code}`;
     const err = result.stderr.trim().split('\n').slice(-3).join(' | ');
-    super(result.host, `${what ?? result.command}: ${why}${err ? `: ${err}` : ''}`);
+    super(result.host, `${what ?? commandLabel(result.command)}: ${why}${err ? `: ${err}` : ''}`);
   }
+}
+
+/** A command as an error names it: its first line, shortened; a whole script is no message. */
+export function commandLabel(command: string): string {
+  const lines = command.trim().split('\n');
+  const first = lines[0]!.length > 100 ? `${lines[0]!.slice(0, 99)}…` : lines[0]!;
+  return lines.length > 1 ? `${first} … (a script of ${lines.length} lines)` : first;
 }
 
 /** Unreachable-like errors: the host could not be talked to at all. */
