@@ -43,8 +43,13 @@ while :; do
   child=$!
   echo "$child" > "$hostdir/nspawn.pid"
   # The host's init, so that a host whose nspawn died can still be ended by its recorded PID.
+  # nspawn forks helpers of its own first (still named systemd-nspawn; they exit once the host's
+  # init runs): only a child that has exec'd something else is the init.
   for _ in $(seq 100); do
-    init=$(cat /proc/$child/task/*/children 2>/dev/null | awk '{print $1; exit}')
+    init=
+    for p in $(cat /proc/$child/task/*/children 2>/dev/null); do
+      c=$(cat "/proc/$p/comm" 2>/dev/null) && [ "$c" != systemd-nspawn ] && { init=$p; break; }
+    done
     [ -n "$init" ] && { echo "$init" > "$hostdir/init.pid"; break; }
     sleep 0.1
   done
