@@ -72,6 +72,13 @@ export async function runPlaybookOnHost(spec: HostSpec, connector: Connector, op
     progress('gathering facts');
     let facts: HostFacts = await gatherFacts(session, { adminUser });
     timings.factsMs = Date.now() - t0 - timings.connectMs;
+    if (!opts.check) {
+      const refused = preflight(opts.steps, facts, vars);
+      if (refused) {
+        steps.push({ id: refused.step, status: 'failed', changed: false, message: refused.error.message });
+        return failure(spec, new HardfleetError(`${refused.step}: ${refused.error.message}; nothing was changed on this host`, refused.error.hint), steps);
+      }
+    }
     let anyChanged = false;
     for (const step of opts.steps) {
       const stepStarted = Date.now();
@@ -138,6 +145,22 @@ export async function runPlaybookOnHost(spec: HostSpec, connector: Connector, op
   } finally {
     session?.close();
   }
+}
+
+/**
+ * Every step planned on the facts as found, before anything changes: a step that refuses this host
+ * (see StepRefusedError) fails it while it is still untouched, not after the steps before it ran.
+ */
+function preflight(steps: PlaybookStep[], facts: HostFacts, vars: Record<string, unknown>): { step: string; error: StepRefusedError } | undefined {
+  for (const step of steps) {
+    try {
+      step.def.plan(facts, { vars, settings: step.settings });
+    } catch (e) {
+      if (e instanceof StepRefusedError) return { step: step.id, error: e };
+      throw e;
+    }
+  }
+  return undefined;
 }
 
 interface ApplyCtx {

@@ -49,7 +49,9 @@ export interface ApplyOutcome {
 
 /**
  * Thrown by `plan` when applying the step on this host would be unsafe (e.g. the admin user has no
- * key, so disabling passwords would lock everyone out). The engine fails the host before any change.
+ * key, so disabling passwords would lock everyone out). The engine plans every step before it
+ * changes anything and fails the host untouched, so a refusal must rest on the vars and on host
+ * state that no other step changes.
  */
 export class StepRefusedError extends HardfleetError {}
 

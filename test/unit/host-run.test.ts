@@ -9,7 +9,7 @@ import type { HostSpec } from '../../src/core/host.js';
 import type { CommandResult, ExecOptions } from '../../src/core/remote.js';
 import { runPlaybookOnHost, type Connector, type Session } from '../../src/engine/host-run.js';
 import type { Playbook, PlaybookStep } from '../../src/playbook/load.js';
-import type { StepDefinition } from '../../src/steps/types.js';
+import { StepRefusedError, type StepDefinition } from '../../src/steps/types.js';
 import { FakeRemote } from '../fixtures/steps/fake-remote.js';
 
 const spec: HostSpec = {
@@ -112,3 +112,20 @@ describe('runPlaybookOnHost: timings', () => {
   });
 });
 
+
+describe('runPlaybookOnHost: refusals', () => {
+  it('a step that refuses the host fails it before any earlier step changed anything', async () => {
+    const log: string[] = [];
+    const step = (id: string, plan: StepDefinition['plan']): PlaybookStep => ({ id, name: id, tags: [], settings: {}, def: { id, tags: [], settingsSchema: undefined as never, plan } });
+    const first = step('first', () => ({ warnings: [], changes: [{ summary: 'remove gcc', apply: async (r) => void (await r.exec('remove-gcc')) }] }));
+    const refuses = step('refuses', () => {
+      throw new StepRefusedError('admin user hfadmin has no authorized key and admin_keys is empty', 'add a key');
+    });
+    const connector: Connector = { open: async () => new FakeSession('main', log), openAs: async () => new FakeSession('proof', log) };
+    const r = await runPlaybookOnHost(spec, connector, { playbook: playbook([first, refuses]), steps: [first, refuses], check: false, diff: false, extraVars: {}, progress: () => undefined });
+    expect(r.status).toBe('failed');
+    expect(r.error).toBe('refuses: admin user hfadmin has no authorized key and admin_keys is empty; nothing was changed on this host');
+    expect(r.hint).toBe('add a key');
+    expect(log.some((l) => l.includes('remove-gcc'))).toBe(false);
+  });
+});
