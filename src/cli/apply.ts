@@ -47,7 +47,7 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
       const pb = loadPlaybook(a.playbook);
       const steps = selectSteps(pb.steps, a.tags, a['skip-tags']);
       const extraVars = parseExtraVars(a['extra-vars']);
-      const hosts = selectFromArgs(a, pb.hosts);
+      const hosts = selectFromArgs(a, pb.hosts, `${pb.file}: hosts:`);
       checkHostVars(pb, hosts, extraVars);
       const forks = positiveInt('forks', a.forks ?? pb.forks, 20);
       const serial = a.serial !== undefined ? parseSerial(a.serial, '--serial') : pb.serial;

@@ -72,10 +72,10 @@ export interface HostArgs {
   json?: string;
 }
 
-export function selectFromArgs(a: HostArgs, pattern?: string): HostSpec[] {
+/** The hosts of a command: its own pattern (`hosts:` of the playbook, `run PATTERN`), narrowed by the flags. */
+export function selectFromArgs(a: HostArgs, pattern?: string, patternLabel?: string): HostSpec[] {
   const inv = loadInventory(a.inventory, { sshConfigFile: a['ssh-config'] });
-  const limit = [pattern && pattern !== 'all' ? pattern : undefined, a.limit].filter(Boolean).join(':') || undefined;
-  return selectHosts(inv, { limit, tags: a.tag, exclude: a.exclude });
+  return selectHosts(inv, { pattern, patternLabel, limit: a.limit, tags: a.tag, exclude: a.exclude });
 }
 
 export function positiveInt(name: string, v: number | undefined, fallback: number): number {

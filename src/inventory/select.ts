@@ -9,6 +9,11 @@ import type { HostSpec } from '../core/host.js';
 import type { Inventory } from './load.js';
 
 export interface SelectOptions {
+  /** The play's or the command's own host pattern (`hosts:` of a playbook, `run PATTERN`). */
+  pattern?: string;
+  /** How errors name the pattern, e.g. "hosts: web (pb.yml)"; default "the host pattern". */
+  patternLabel?: string;
+  /** Narrows the pattern, as Ansible's --limit does: never adds a host the pattern left out. */
   limit?: string;
   tags?: string[];
   exclude?: string[];
@@ -17,19 +22,12 @@ export interface SelectOptions {
 /** The selected hosts, in inventory order. */
 export function selectHosts(inv: Inventory, opts: SelectOptions = {}): HostSpec[] {
   let chosen = new Set(inv.hosts.map((h) => h.name));
-
+  if (opts.pattern !== undefined && opts.pattern.trim() !== '' && opts.pattern.trim() !== 'all') {
+    chosen = patternHosts(inv, opts.pattern, opts.patternLabel ?? 'the host pattern');
+  }
   if (opts.limit !== undefined && opts.limit.trim() !== '') {
-    const terms = splitPatterns(opts.limit);
-    const positive = terms.filter((t) => !/^[!&]/.test(t));
-    if (positive.length) {
-      chosen = new Set();
-      for (const t of positive) for (const n of match(inv, t, '--limit')) chosen.add(n);
-    }
-    for (const t of terms.filter((x) => x.startsWith('&'))) {
-      const keep = match(inv, t.slice(1), '--limit');
-      chosen = new Set([...chosen].filter((n) => keep.has(n)));
-    }
-    for (const t of terms.filter((x) => x.startsWith('!'))) for (const n of match(inv, t.slice(1), '--limit')) chosen.delete(n);
+    const keep = patternHosts(inv, opts.limit, '--limit');
+    chosen = new Set([...chosen].filter((n) => keep.has(n)));
   }
 
   const tags = (opts.tags ?? []).flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
@@ -47,6 +45,7 @@ export function selectHosts(inv: Inventory, opts: SelectOptions = {}): HostSpec[
   const selected = inv.hosts.filter((h) => chosen.has(h.name));
   if (!selected.length) {
     const asked = [
+      opts.pattern && opts.pattern.trim() !== 'all' ? `${opts.patternLabel ?? 'the host pattern'} ${opts.pattern}` : '',
       opts.limit ? `--limit ${opts.limit}` : '',
       ...tags.map((t) => `--tag ${t}`),
       ...(opts.exclude ?? []).map((e) => `--exclude ${e}`),
@@ -57,6 +56,23 @@ export function selectHosts(inv: Inventory, opts: SelectOptions = {}): HostSpec[
     throw new UsageError(`no host selected by ${asked.join(' ')}`, undefined, undefined, available(inv));
   }
   return selected;
+}
+
+/** An Ansible pattern: the union of its plain terms (all hosts when none), `&` terms intersect, `!` terms remove. */
+function patternHosts(inv: Inventory, text: string, label: string): Set<string> {
+  const terms = splitPatterns(text);
+  const positive = terms.filter((t) => !/^[!&]/.test(t));
+  let chosen = new Set(inv.hosts.map((h) => h.name));
+  if (positive.length) {
+    chosen = new Set();
+    for (const t of positive) for (const n of match(inv, t, label)) chosen.add(n);
+  }
+  for (const t of terms.filter((x) => x.startsWith('&'))) {
+    const keep = match(inv, t.slice(1), label);
+    chosen = new Set([...chosen].filter((n) => keep.has(n)));
+  }
+  for (const t of terms.filter((x) => x.startsWith('!'))) for (const n of match(inv, t.slice(1), label)) chosen.delete(n);
+  return chosen;
 }
 
 /** Ansible splits on commas, or on colons when there are none (host ranges keep theirs). */

@@ -29,6 +29,10 @@ const cases: Array<[what: string, opts: SelectOptions, names: string[]]> = [
   ['limit and tag', { limit: 'prod', tags: ['web'] }, ['web1', 'web2']],
   ['exclude', { exclude: ['web*', 'lonely'] }, ['db1', 'st01', 'st02']],
   ['exclude a group', { limit: 'prod', exclude: ['db'] }, ['web1', 'web2']],
+  ['the play\'s pattern', { pattern: 'web' }, ['web1', 'web2']],
+  ['--limit narrows the pattern, never adds to it (Ansible)', { pattern: 'web', limit: 'web2,db1' }, ['web2']],
+  ['a pattern with an exclusion, narrowed', { pattern: 'prod:!db', limit: 'web*' }, ['web1', 'web2']],
+  ['pattern all is everything', { pattern: 'all', limit: 'db1' }, ['db1']],
 ];
 
 describe('selectHosts', () => {
@@ -43,6 +47,8 @@ describe('selectHosts', () => {
     ['an exclude that matches nothing', { exclude: ['nope'] }, '--exclude nope: matches no host'],
     ['an empty result', { limit: 'db', tags: ['canary'] }, 'no host selected by --limit db --tag canary'],
     ['everything excluded', { limit: 'st*', exclude: ['staging'] }, 'no host selected'],
+    ['a play pattern that matches nothing, named as such', { pattern: 'nosuch', patternLabel: 'pb.yml: hosts:' }, 'pb.yml: hosts: nosuch: matches no host and no group'],
+    ['a limit outside the pattern', { pattern: 'web', patternLabel: 'pb.yml: hosts:', limit: 'db1' }, 'no host selected by pb.yml: hosts: web --limit db1'],
   ];
   it.each(errors)('refuses %s', (_what, opts, fragment) => {
     expect(() => selectHosts(inv, opts)).toThrow(UsageError);
