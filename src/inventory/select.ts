@@ -83,6 +83,10 @@ function splitPatterns(text: string): string[] {
 
 /** Hosts a term names: hosts by name, groups by name (their hosts, transitively), globs or `~regex` over both. */
 function match(inv: Inventory, term: string, flag: string): Set<string> {
+  if (inv.groups[term] && term !== 'all' && inv.hosts.some((h) => h.name === term)) {
+    // Ansible warns and takes both; a hardening run must not widen on a name.
+    throw new UsageError(`${flag} ${term}: names both a host and a group of the inventory`, undefined, undefined, 'rename the host or the group so that each name means one thing');
+  }
   const test = matcher(term, flag);
   const out = new Set<string>();
   const groups = Object.keys(inv.groups).filter(test);

@@ -55,6 +55,12 @@ describe('selectHosts', () => {
     expect(() => selectHosts(inv, opts)).toThrow(fragment);
   });
 
+  it('refuses a name that is both a host and a group (Ansible would take both)', () => {
+    const both = loadInventory([fx('host-and-group-same-name.yml')], { sshConfigFile: fx('empty_ssh_config') });
+    expect(() => selectHosts(both, { limit: 'h1' })).toThrow('--limit h1: names both a host and a group of the inventory');
+    expect(selectHosts(both, { limit: 'h*' }).map((h) => h.name)).toEqual(['h1', 'h2']);
+  });
+
   it('lists groups, tags and a few hosts when nothing is selected', () => {
     try {
       selectHosts(inv, { limit: 'db', tags: ['canary'] });
