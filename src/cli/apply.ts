@@ -31,7 +31,7 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
     builder: (y) =>
       budgetOptions(hostOptions(y))
         .positional('playbook', { type: 'string', default: 'playbooks/docker-host.yml' })
-        .option('check', { alias: 'C', type: 'boolean', default: check, describe: 'change nothing: show what would change' })
+        .option('check', check ? { hidden: true } : { alias: 'C', type: 'boolean', default: false, describe: 'change nothing: show what would change (= plan)' })
         .option('diff', { alias: 'D', type: 'boolean', default: check, describe: 'show unified diffs of every file' })
         .option('tags', { alias: 't', type: 'string', requiresArg: true, describe: 'only steps with these tags (repeat, or comma separate)' })
         .option('skip-tags', { type: 'string', requiresArg: true, describe: 'skip steps with these tags (repeat, or comma separate)' })
@@ -39,6 +39,9 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
         .option('serial', { type: 'string', requiresArg: true, describe: 'batch sizes, Ansible style: 5, 25%, or 1,5,25%' })
         .option('guard-window', { requiresArg: true, describe: 'seconds (15 to 3600) before an unproven SSH/firewall change rolls itself back' }) as never,
     handler: async (a) => {
+      // plan is read-only whatever its flags say (--no-check must not turn it into apply).
+      if (check && a.check === false) throw new UsageError('plan never changes hosts: --no-check does not apply to it', undefined, undefined, 'run hardfleet apply to make the changes');
+      if (check) a.check = true;
       checkFlags(a as unknown as Record<string, unknown>, {
         lists: { ...HOST_FLAGS.lists, tags: { commas: true }, 'skip-tags': { commas: true }, 'extra-vars': { commas: false } },
         numbers: [...HOST_FLAGS.numbers, ...BUDGET_NUMBERS, 'guard-window'],
@@ -84,7 +87,8 @@ function checkHostVars(pb: Playbook, hosts: HostSpec[], extraVars: Record<string
   const extra = knownVarsProblem(extraVars);
   if (extra) throw new UsageError(`--extra-vars ${extra}`);
   for (const h of hosts) {
-    const problem = knownVarsProblem(hostVars(pb, h, {}));
+    // -e wins over the inventory, so a value it overrides is no problem (and -e was checked above).
+    const problem = knownVarsProblem(hostVars(pb, h, extraVars));
     if (problem) throw new InventoryError(`host "${h.name}": ${problem}`, h.source?.file, h.source?.line, 'set it in the vars of this host or of one of its groups, or override it with -e');
   }
 }
