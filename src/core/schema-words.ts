@@ -55,6 +55,11 @@ export function schemaWords(iss: z.core.$ZodRawIssue): string | undefined {
       const word = small ? (inclusive ? 'at least' : 'more than') : inclusive ? 'at most' : 'less than';
       return `must be ${word} ${bound}, not ${describeValue(input)}`;
     }
+    case 'invalid_key': {
+      // A key of a mapping that its schema refuses: say what the key must be.
+      const inner = (iss as { issues?: Array<{ message?: string }> }).issues?.find((e) => e.message)?.message;
+      return inner ? `${inner}, not ${describeValue(input)}` : undefined;
+    }
     case 'invalid_value':
       return `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, not ${describeValue(input)}`;
     default:

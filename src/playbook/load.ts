@@ -10,6 +10,7 @@ import { steps as registry } from '../steps/index.js';
 import type { StepDefinition } from '../steps/types.js';
 import { parseSerial, type SerialSpec } from '../engine/batching.js';
 import { schemaWords } from '../core/schema-words.js';
+import { port } from '../core/schemas.js';
 
 const StepEntry = z
   .object({
@@ -47,7 +48,7 @@ export const KnownVars = z
     // One key as a plain string is what `-e admin_keys="ssh-ed25519 …"` gives.
     admin_keys: z.union([publicKey, z.array(publicKey)]),
     admin_private_key_file: z.string().min(1),
-    sshd_port: z.number().int().min(1).max(65535),
+    sshd_port: port,
   })
   .partial()
   .passthrough();
@@ -165,5 +166,10 @@ export function selectSteps(steps: PlaybookStep[], tags: string[] = [], skip: st
       throw new PlaybookError(`no step has the tag "${t}"`, undefined, undefined, `tags in this playbook: ${[...known].join(', ')}`);
     }
   }
-  return steps.filter((s) => (tags.length === 0 || tags.includes('all') || s.tags.some((t) => tags.includes(t))) && !s.tags.some((t) => skip.includes(t)));
+  const chosen = steps.filter((s) => (tags.length === 0 || tags.includes('all') || s.tags.some((t) => tags.includes(t))) && !skip.includes('all') && !s.tags.some((t) => skip.includes(t)));
+  if (!chosen.length) {
+    const asked = [...tags.map((t) => `--tags ${t}`), ...skip.map((t) => `--skip-tags ${t}`)].join(' ');
+    throw new PlaybookError(`no step left to run${asked ? ` with ${asked}` : ''}`, undefined, undefined, `tags in this playbook: ${[...known].join(', ')}`);
+  }
+  return chosen;
 }

@@ -7,13 +7,14 @@ import { HostError } from '../core/errors.js';
 import { argv } from '../core/shell.js';
 import { parseIptablesSave } from '../facts/parsers.js';
 import type { FilterTable, HostFacts } from '../facts/types.js';
+import { interfaceName, ipSource, port } from '../core/schemas.js';
 import type { Change, Plan, PlanContext, StepDefinition } from './types.js';
 import { installCommand, must, sh, varPort } from './util.js';
 
 const portSchema = z.object({
-  port: z.number().int().min(1).max(65535),
+  port,
   proto: z.enum(['tcp', 'udp']).default('tcp'),
-  source: z.string().optional(),
+  source: ipSource.optional(),
 });
 const settingsSchema = z.object({
   open_ports: z.array(portSchema).default([]),
@@ -24,9 +25,9 @@ const settingsSchema = z.object({
    * forwarded from elsewhere). Default: every port sshd listens on, plus sshd_port. A wrong list
    * locks SSH out: the guard proves a fresh login and rolls the rules back if it fails.
    */
-  ssh_ports: z.array(z.number().int().min(1).max(65535)).min(1).optional(),
+  ssh_ports: z.array(port).min(1).optional(),
   /** Interface(s) facing the outside; defaults to those of the default routes. */
-  external_interfaces: z.array(z.string()).optional(),
+  external_interfaces: z.array(interfaceName).optional(),
 });
 type Settings = z.infer<typeof settingsSchema>;
 

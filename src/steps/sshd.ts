@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { HostError, RemoteCommandError } from '../core/errors.js';
 import type { Remote } from '../core/remote.js';
 import { argv, shq } from '../core/shell.js';
+import { configValue } from '../core/schemas.js';
 import { parseSshdT } from '../facts/parsers.js';
 import type { HostFacts } from '../facts/types.js';
 import {
@@ -19,7 +20,7 @@ const settingsSchema = z.object({
   /** Jump hosts need forwarding: left alone unless set. */
   allow_tcp_forwarding: z.enum(['yes', 'no', 'local', 'remote', 'all']).optional(),
   /** Extra or overriding directives, e.g. { MaxAuthTries: "4" }. */
-  directives: z.record(z.string(), z.string()).optional(),
+  directives: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be an sshd_config keyword such as MaxAuthTries'), configValue).optional(),
 });
 
 /** OpenSSH release that introduced a keyword (others are older than any supported host). */

@@ -39,4 +39,14 @@ describe('the default playbook', () => {
     expect(selectSteps(pb.steps, ['ssh'], ['admin-user']).map((s) => s.id)).toEqual(['sshd']);
     expect(() => selectSteps(pb.steps, ['ssh', 'nosuch'])).toThrow('no step has the tag "nosuch"');
   });
+
+  it('refuses a selection that leaves no step (it would still connect to every host)', () => {
+    expect(() => selectSteps(pb.steps, ['ssh'], ['ssh'])).toThrow('no step left to run with --tags ssh --skip-tags ssh');
+    expect(() => selectSteps(pb.steps, [], ['all'])).toThrow('no step left to run with --skip-tags all');
+  });
+
+  it('takes ports written as strings, as Ansible users write them', () => {
+    const p = parsePlaybook('name: x\nvars:\n  sshd_port: "2222"\nsteps:\n  - id: firewall\n    settings:\n      open_ports: [{port: "443", source: 2001:db8::/32}]\n', 'pb.yml');
+    expect(p.steps[0]!.settings).toMatchObject({ open_ports: [{ port: 443, source: '2001:db8::/32' }] });
+  });
 });
