@@ -3,7 +3,7 @@
  * hosts, children and vars), validate every group and vars map where it is written, and collect
  * groups and hosts with the place each thing came from. Several files merge as in Ansible.
  */
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../core/files.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
 import { InventoryError } from '../core/errors.js';
@@ -63,7 +63,7 @@ export function collect(files: string[]): Collected {
 function collectFile(out: Collected, file: string, fileIndex: number): void {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readInputFile(file);
   } catch (e) {
     throw new InventoryError(`cannot read inventory: ${(e as Error).message}`, file);
   }

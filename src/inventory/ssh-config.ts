@@ -3,7 +3,8 @@
  * same machine. Reading it must never run anything: `Match exec` blocks and host name
  * canonicalisation (which runs nslookup in the ssh-config package) are dropped before computing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readInputFile } from '../core/files.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import SSHConfig, { glob, LineType, type Line } from 'ssh-config';
@@ -39,7 +40,13 @@ export function readSshConfig(file?: string): SshConfig {
     if (file) throw new InventoryError(`ssh_config file not found: ${file}`, file);
     return { lookup: () => ({}), knows: () => false };
   }
-  return parseSshConfig(readFileSync(path, 'utf8'), path);
+  let text: string;
+  try {
+    text = readInputFile(path);
+  } catch (e) {
+    throw new InventoryError(`${file ? `--ssh-config ${file}` : path}: cannot read it: ${(e as Error).message}`, path);
+  }
+  return parseSshConfig(text, path);
 }
 
 export function parseSshConfig(text: string, file?: string): SshConfig {

@@ -61,6 +61,7 @@ export function parseYaml(text: string): YamlDocument {
     }
     throw e;
   }
+  checkAliases(data);
   const top = root.children[0];
   const located: Located | undefined = top ? locate(top, top.line) : undefined;
 
@@ -100,4 +101,28 @@ function locate(node: PosNode, line: number): Located {
     }
   }
   return out;
+}
+
+/** More values than any real inventory or playbook holds once its aliases are expanded. */
+export const MAX_EXPANDED_VALUES = 200_000;
+
+/**
+ * js-yaml gives an alias the very object its anchor names: an alias inside its own anchor makes a
+ * cycle, and aliases of aliases (a "billion laughs") expand to more values than memory holds
+ * once the inventory is walked. Both are refused here, before anything walks the data.
+ */
+function checkAliases(data: unknown): void {
+  let seen = 0;
+  const ancestors = new Set<object>();
+  const walk = (v: unknown): void => {
+    if (++seen > MAX_EXPANDED_VALUES) {
+      throw new YamlSyntaxError(`YAML aliases expand to more than ${MAX_EXPANDED_VALUES} values`, undefined, 'write the values out, or use fewer nested aliases (*name) of anchors (&name)');
+    }
+    if (v === null || typeof v !== 'object') return;
+    if (ancestors.has(v)) throw new YamlSyntaxError('YAML alias inside its own anchor: the value would contain itself', undefined, 'an alias (*name) cannot appear inside the value its anchor (&name) marks');
+    ancestors.add(v);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) walk(child);
+    ancestors.delete(v);
+  };
+  walk(data);
 }

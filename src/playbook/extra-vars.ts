@@ -2,7 +2,7 @@
  * `--extra-vars` as Ansible takes it: `key=value`, an inline YAML/JSON mapping, or `@file.yml`.
  * Later items win. Bad input names the item (and the file and line) and what to write instead.
  */
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../core/files.js';
 import { load as loadYaml, YAMLException } from 'js-yaml';
 import { UsageError } from '../core/errors.js';
 
@@ -29,9 +29,9 @@ export function parseExtraVars(items: string[] = []): Record<string, unknown> {
       const file = t.slice(1);
       let text: string;
       try {
-        text = readFileSync(file, 'utf8');
+        text = readInputFile(file);
       } catch (e) {
-        throw new UsageError(`--extra-vars ${item}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
+        throw new UsageError(`--extra-vars ${item}: cannot read ${file}: ${(e as Error).message}`, file);
       }
       Object.assign(out, mapping(text, item, file));
       continue;

@@ -2,7 +2,7 @@
  * Playbooks: what a production Docker host looks like, as YAML. Parsed once into validated types
  * (zod), every error with file and line; unknown steps and settings are errors, not surprises.
  */
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../core/files.js';
 import { z } from 'zod';
 import { PlaybookError } from '../core/errors.js';
 import { parseYaml, YamlSyntaxError, type YamlDocument } from '../inventory/yaml-lines.js';
@@ -95,7 +95,7 @@ function issueText(path: ReadonlyArray<PropertyKey>, message: string): string {
 export function loadPlaybook(file: string): Playbook {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readInputFile(file);
   } catch (e) {
     throw new PlaybookError(`cannot read the playbook: ${(e as Error).message}`, file, undefined, 'pass the playbook path, e.g. playbooks/docker-host.yml');
   }

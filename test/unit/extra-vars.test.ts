@@ -13,7 +13,7 @@ describe('--extra-vars', () => {
   it.each([
     [['nokey'], /use key=value, a YAML mapping/, undefined, undefined],
     [['{a: [}'], /not valid YAML\/JSON/, undefined, undefined],
-    [[`@${fx('missing.yml')}`], /cannot read .*missing.yml: ENOENT/, fx('missing.yml'), undefined],
+    [[`@${fx('missing.yml')}`], /cannot read .*missing.yml: no such file/, fx('missing.yml'), undefined],
     [[`@${fx('bad-syntax.yml')}`], /not valid YAML/, fx('bad-syntax.yml'), 2],
     [[`@${fx('bad-list.yml')}`], /must be a mapping of names to values, not a list/, fx('bad-list.yml'), 1],
   ])('%j is refused, naming what is wrong', (items, message, file, line) => {

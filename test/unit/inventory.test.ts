@@ -10,7 +10,7 @@ import { hostNet } from '../../src/lab/net.js';
 import type { LabState } from '../../src/lab/state.js';
 
 const dir = resolve('test/fixtures/inventory');
-const fx = (name: string) => join(dir, name);
+const fx = (name: string) => (name.startsWith('/') ? name : join(dir, name));
 const noSsh = { sshConfigFile: fx('empty_ssh_config') };
 const byName = (file: string, opts = noSsh) => new Map(loadInventory([fx(file)], opts).hosts.map((h) => [h.name, h]));
 
@@ -156,6 +156,10 @@ const bad: Array<[file: string, fragment: string | RegExp, line: number | undefi
   ['bad-host-list.yml', 'host "web1": must be a mapping, not a list', 4],
   ['bad-ini.ini', "an INI inventory ([web]): hardfleet reads Ansible's YAML layout", 2],
   ['bad-known-hosts-dir.yml', `host "web1": known_hosts file ${dir} is a directory`, 6],
+  ['bad-recursive-alias.yml', 'YAML alias inside its own anchor', undefined],
+  ['bad-alias-bomb.yml', 'YAML aliases expand to more than 200000 values', undefined],
+  ['.', 'cannot read inventory: a directory, not a file', undefined],
+  ['/dev/zero', 'cannot read inventory: not a regular file', undefined],
 ];
 
 /** The hint each of these must give: what to do, not a guess at another mistake. */
