@@ -1,7 +1,8 @@
 /** `hardfleet apply` and its read-only twin `hardfleet plan`. */
 import type { CommandModule } from 'yargs';
 import { InventoryError, UsageError } from '../core/errors.js';
-import { knownVarsProblem, loadPlaybook, selectSteps, type Playbook } from '../playbook/load.js';
+import { knownVarsProblem, loadPlaybook, selectSteps, type Playbook, type PlaybookStep } from '../playbook/load.js';
+import { readInputFile } from '../core/files.js';
 import type { HostSpec } from '../core/host.js';
 import { parseExtraVars } from '../playbook/extra-vars.js';
 import { parseSerial } from '../engine/batching.js';
@@ -61,6 +62,7 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
       }
       checkBudget(a);
       checkJsonTarget(a.json);
+      if (!a.check) checkAdminLogin(pb, steps, hosts, extraVars);
       const varsOf = (spec: HostSpec) => hostVars(pb, spec, extraVars);
       const connector = makeConnector(await connectOptions(a, hosts, (h) => varsOf(h).admin_private_key_file), varsOf);
       const plan = batches(hosts, serial, forks);
@@ -90,6 +92,34 @@ function checkHostVars(pb: Playbook, hosts: HostSpec[], extraVars: Record<string
     // -e wins over the inventory, so a value it overrides is no problem (and -e was checked above).
     const problem = knownVarsProblem(hostVars(pb, h, extraVars));
     if (problem) throw new InventoryError(`host "${h.name}": ${problem}`, h.source?.file, h.source?.line, 'set it in the vars of this host or of one of its groups, or override it with -e');
+  }
+}
+
+/**
+ * A guarded step proves a fresh admin login before and after its change: without a key to log in
+ * with, every host would fail there, after the steps before it had changed it. Refused up front.
+ */
+function checkAdminLogin(pb: Playbook, steps: PlaybookStep[], hosts: HostSpec[], extraVars: Record<string, unknown>): void {
+  const guarded = steps.filter((s) => s.def.guarded).map((s) => s.id);
+  if (!guarded.length) return;
+  for (const h of hosts) {
+    const vars = hostVars(pb, h, extraVars);
+    const where = (key: string) => (key in extraVars ? '--extra-vars' : h.source?.file ?? pb.file);
+    for (const key of ['admin_user', 'admin_private_key_file'] as const) {
+      if (typeof vars[key] !== 'string') {
+        throw new UsageError(
+          `host "${h.name}": ${guarded.join(' and ')} can lock the operator out, and ${key} is not set, so no admin login can be proven`,
+          pb.file, undefined, `set ${key} in the playbook or inventory vars (or -e ${key}=…), or skip those steps with --skip-tags login`,
+        );
+      }
+    }
+    const key = vars.admin_private_key_file as string;
+    try {
+      readInputFile(key);
+    } catch (e) {
+      throw new UsageError(`host "${h.name}": admin_private_key_file ${key} (from ${where('admin_private_key_file')}): ${(e as Error).message}`, undefined, undefined,
+        'point it at the private key of one of admin_keys: the guard logs in with it before and after every SSH or firewall change');
+    }
   }
 }
 

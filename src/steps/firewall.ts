@@ -233,6 +233,7 @@ export function planFirewall(f: HostFacts, ctx: PlanContext): Plan {
 export const firewallStep: StepDefinition = {
   id: 'firewall',
   tags: ['firewall', 'network', 'login'],
+  guarded: true,
   settingsSchema,
   plan: planFirewall,
 };

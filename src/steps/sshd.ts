@@ -285,6 +285,7 @@ export function planSshd(f: HostFacts, ctx: PlanContext): Plan {
 export const sshdStep: StepDefinition = {
   id: 'sshd',
   tags: ['ssh', 'login'],
+  guarded: true,
   settingsSchema,
   plan: planSshd,
 };

@@ -84,4 +84,9 @@ export interface StepDefinition {
   /** zod schema of the step's settings (validated when the playbook loads). */
   settingsSchema: import('zod').ZodType;
   plan(facts: HostFacts, ctx: PlanContext): Plan;
+  /**
+   * Its changes can lock the operator out and run under the SSH guard: a run that applies it
+   * needs an admin login to prove (admin_user, admin_private_key_file), checked before it starts.
+   */
+  guarded?: boolean;
 }
