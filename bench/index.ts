@@ -22,6 +22,11 @@ async function main(): Promise<void> {
   const dir = `/tmp/hfbench-${process.pid}`;
   mkdirSync(dir, { recursive: true });
   const b: Bench = { args, dir, cpDir: join(dir, 'cp'), rows: [], endState: [], notes: [] };
+  // Ctrl-C would leave the bench's labs up (the finally below never runs): take them down first.
+  process.once('SIGINT', () => {
+    log('interrupted: taking the bench labs down');
+    void Promise.allSettled([labDown(LIGHT_LAB), labDown(FULL_LAB)]).then(() => process.exit(130));
+  });
   const loads = [loadNow()];
   const others = new Set(otherLabs());
   log(`scenarios ${[...args.scenarios].join(',')}, ${args.pairs} pair(s); logs in ${dir}${others.size ? `; other labs up: ${[...others].join(', ')}` : ''}`);
