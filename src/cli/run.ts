@@ -29,8 +29,8 @@ export const runCmd: CommandModule<object, RunArgs> = {
   handler: async (a) => {
     checkFlags(a as unknown as Record<string, unknown>, { ...HOST_FLAGS, numbers: [...HOST_FLAGS.numbers, ...BUDGET_NUMBERS, 'timeout'] });
     const words = ((a as unknown as { '--'?: string[] })['--'] ?? []).map(String);
-    if (words.length === 0) throw new UsageError('give the command after --, e.g. hardfleet run web -- uptime');
     const command = words.join(' ');
+    if (command.trim() === '') throw new UsageError('give the command after --, e.g. hardfleet run web -- uptime');
     checkBudget(a);
     checkJsonTarget(a.json);
     const hosts = selectFromArgs(a, a.pattern);

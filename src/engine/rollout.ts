@@ -93,6 +93,10 @@ export async function rollout<H extends RolloutHost>(
     }
     await queue.onIdle();
     opts.stop?.removeEventListener('abort', onStop);
+    // As Ansible: whatever the budget says, a batch in which every host failed ends the play.
+    if (!report.stopped && failedInBatch === batch.length && i < plan.length - 1) {
+      stopWith('budget', `every host of batch ${i + 1} failed: no later batch was started`);
+    }
   }
   report.summary = summarize(report.hosts);
   return report;

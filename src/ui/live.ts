@@ -38,8 +38,16 @@ export function liveView(batches: string[][], check: boolean, quiet = false): Li
     return { progress() {}, hostDone() {}, finish: async () => {} };
   }
   const list = new Listr(
-    batches.map((batch, i) => ({
-      title: `batch ${i + 1}/${batches.length}: ${batch.length} host${batch.length > 1 ? 's' : ''}`,
+    batches.map((batch, i) => {
+      const title = `batch ${i + 1}/${batches.length}: ${batch.length} host${batch.length > 1 ? 's' : ''}`;
+      // The batch row says how its hosts ended: listr2 ticks it even when every host failed.
+      const ended = new Map<string, number>();
+      const tally = (t: ListrTaskWrapper<unknown, never, never>, word: string) => {
+        ended.set(word, (ended.get(word) ?? 0) + 1);
+        t.title = `${title} (${[...ended].map(([w, n]) => `${n} ${w}`).join(', ')})`;
+      };
+      return {
+      title,
       task: (_: unknown, t: ListrTaskWrapper<unknown, never, never>) =>
         t.newListr(
           batch.map((name) => ({
@@ -47,7 +55,11 @@ export function liveView(batches: string[][], check: boolean, quiet = false): Li
             task: async (_c: unknown, ht: ListrTaskWrapper<unknown, never, never>) => {
               tasks.set(name, ht);
               const r = await hosts.get(name)!.done;
-              if (!r || r.status === 'not-started') return ht.skip(`${name}: not started`);
+              if (!r || r.status === 'not-started') {
+                tally(t, 'not started');
+                return ht.skip(`${name}: not started`);
+              }
+              tally(t, check && r.status === 'changed' ? 'would change' : WORD[r.status]!);
               const changed = r.steps.filter((s) => s.changed).map((s) => s.id);
               ht.title = `${name}: ${check && r.status === 'changed' ? 'would change' : WORD[r.status]}${changed.length ? ` (${changed.join(', ')})` : ''}`;
               if (r.status === 'failed' || r.status === 'unreachable' || r.status === 'rolled-back') throw new Error(`${name}: ${r.error ?? r.status}`);
@@ -55,7 +67,8 @@ export function liveView(batches: string[][], check: boolean, quiet = false): Li
           })),
           { concurrent: true, exitOnError: false, rendererOptions: { collapseSubtasks: true, collapseErrors: false } } as never,
         ),
-    })),
+      };
+    }),
     {
       concurrent: false,
       exitOnError: false,

@@ -33,6 +33,21 @@ describe('rollout', () => {
     expect(exitCode(r)).toBe(3);
   });
 
+  it('stops when every host of a batch failed, even with no budget set (as Ansible)', async () => {
+    const started: string[] = [];
+    const r = await rollout(fleet(5), { serial: [1, '50%'], forks: 20 }, scripted({ h1: 'failed' }, started));
+    expect(started).toEqual(['h1']);
+    expect(r.stopped?.message).toBe('every host of batch 1 failed: no later batch was started');
+    expect(r.summary).toMatchObject({ failed: 1, notStarted: 4 });
+    expect(exitCode(r)).toBe(3);
+  });
+
+  it('goes on past a batch with one failure among successes when no budget is set', async () => {
+    const r = await rollout(fleet(5), { serial: 2, forks: 20 }, scripted({ h1: 'failed' }, []));
+    expect(r.stopped).toBeUndefined();
+    expect(r.summary).toMatchObject({ failed: 1, changed: 4, notStarted: 0 });
+  });
+
   it('counts an unreachable host as failed', async () => {
     const r = await rollout(fleet(3), { serial: 1, forks: 1, maxFail: 0 }, scripted({ h1: 'unreachable' }, []));
     expect(r.stopped?.reason).toBe('budget');
