@@ -57,9 +57,17 @@ systemctl mask apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1
 printf '# lab hosts reach no DNS server\\n' > /etc/resolv.conf
 : > /etc/machine-id
 dpkg -i /tmp/hf-debs/*.deb >/dev/null
-rm -rf /tmp/hf-debs /var/cache/apt/archives/*.deb /var/lib/apt/lists/*
-# No lists, and dated as on a server installed long ago: a fresh host's lists are never taken as
-# recently refreshed (Ansible's cache_valid_time reads this folder's time when apt left no stamp).
+rm -rf /tmp/hf-debs /var/cache/apt/archives/*.deb
+# No lists (the lab repository is read on first update), but what apt keeps there on any Debian
+# server that has run it (lock, partial/, auxfiles/), and the folder dated long ago: Ansible's
+# cache_valid_time reads the folder's time when apt left no stamp, and apt creating any of them
+# on first use would make never-refreshed lists look fresh.
+rm -rf /var/lib/apt/lists
+mkdir -p /var/lib/apt/lists/partial /var/lib/apt/lists/auxfiles
+chown _apt:root /var/lib/apt/lists/partial /var/lib/apt/lists/auxfiles
+chmod 0700 /var/lib/apt/lists/partial
+touch /var/lib/apt/lists/lock
+chmod 0640 /var/lib/apt/lists/lock
 touch -d 2023-06-10 /var/lib/apt/lists
 `;
 
