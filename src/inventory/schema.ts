@@ -24,7 +24,14 @@ export type GroupBody = z.infer<typeof groupSchema>;
 const safeWord = (what: string) =>
   z
     .string({ error: `${what} must be a string` })
-    .regex(SAFE_WORD, { error: (iss) => `${what} ${JSON.stringify(iss.input)} holds characters a shell would interpret (${UNSAFE_HINT})` });
+    .regex(SAFE_WORD, {
+      error: (iss) =>
+        String(iss.input).includes('{{')
+          ? `${what} ${JSON.stringify(iss.input)} is a Jinja template: hardfleet does not expand templates, write the value itself`
+          : iss.input === ''
+            ? `${what} is empty: give a value or leave the key out`
+            : `${what} ${JSON.stringify(iss.input)} holds characters a shell would interpret (${UNSAFE_HINT})`,
+    });
 
 const port = (what: string) =>
   z.union([z.number(), z.string()], { error: `${what} must be an integer from 1 to 65535` }).check((ctx) => {

@@ -24,6 +24,7 @@ const SYNTAX_HINTS: Array<[RegExp, string]> = [
   [/duplicated mapping key/, 'a key is written twice in one mapping: merge the two entries into one'],
   [/tab characters/, 'indent with spaces: YAML does not allow tabs'],
   [/bad indentation/, 'line this entry up, with spaces, under the other entries of its mapping or list'],
+  [/unknown tag !<!vault>/, 'Ansible Vault values are not supported: give the value in the clear, or pass it with -e @file'],
 ];
 
 interface PosNode {

@@ -160,6 +160,8 @@ const bad: Array<[file: string, fragment: string | RegExp, line: number | undefi
   ['bad-alias-bomb.yml', 'YAML aliases expand to more than 200000 values', undefined],
   ['.', 'cannot read inventory: a directory, not a file', undefined],
   ['/dev/zero', 'cannot read inventory: not a regular file', undefined],
+  ['bad-template.yml', 'ansible_host "{{ inventory_hostname }}" is a Jinja template: hardfleet does not expand templates', 4],
+  ['bad-vault.yml', 'YAML syntax: unknown tag !<!vault>', 6],
 ];
 
 /** The hint each of these must give: what to do, not a guess at another mistake. */
@@ -168,6 +170,7 @@ const hints: Array<[file: string, hint: string]> = [
   ['bad-tab.yml', 'indent with spaces'],
   ['bad-duplicate-host.yml', 'merge the two entries into one'],
   ['bad-ini.ini', `ansible-inventory -i ${fx('bad-ini.ini')} --list -y`],
+  ['bad-vault.yml', 'Ansible Vault values are not supported'],
 ];
 
 describe('loadInventory: errors carry file and line', () => {
