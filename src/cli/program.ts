@@ -17,5 +17,7 @@ export function program(words: string[]) {
     .command(labCommand)
     .demandCommand(1, 'say what to do: hardfleet --help lists the commands')
     .strict()
+    .strictCommands()
+    .recommendCommands()
     .help();
 }

@@ -28,7 +28,10 @@ const subst = (w: string) => ({ $A: join(dir, 'a.yml'), $B: join(dir, 'b.yml'), 
 async function refusal(words: string[]): Promise<Error> {
   try {
     const noSsh = words.includes('--ssh-config') ? [] : ['--ssh-config', resolve('test/fixtures/inventory/empty_ssh_config')];
-    await program([...words.map(subst), ...noSsh]).fail(false).exitProcess(false).parseAsync();
+    // before any `--`: what follows it is run's command
+    const dash = words.includes('--') ? words.indexOf('--') : words.length;
+    const argv = [...words.slice(0, dash).map(subst), ...noSsh, ...words.slice(dash)];
+    await program(argv).fail(false).exitProcess(false).parseAsync();
   } catch (e) {
     return e as Error;
   }
