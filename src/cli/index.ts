@@ -15,7 +15,10 @@ async function main(): Promise<void> {
     .fail((msg, err) => {
       // yargs' own parse errors (YError: a flag without its value) are usage errors like msg.
       if (err && err.name !== 'YError') throw err;
-      process.stderr.write(`error: ${msg ?? err?.message}\nrun with --help for usage\n`);
+      let text = msg ?? err?.message ?? '';
+      // yargs' suggestion alone ("Did you mean apply?") does not say what was wrong.
+      if (text.startsWith('Did you mean')) text = `unknown command ${JSON.stringify(hideBin(process.argv)[0])}. ${text}`;
+      process.stderr.write(`error: ${text}\nrun with --help for usage\n`);
       process.exit(1);
     })
     .parseAsync();
