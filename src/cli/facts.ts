@@ -1,7 +1,7 @@
 /** `hardfleet facts`: what the engine knows of each host, gathered in one round trip. */
 import type { CommandModule } from 'yargs';
 import { gatherFacts } from '../facts/gather.js';
-import { failure } from '../engine/host-run.js';
+import { failure } from '../engine/failure.js';
 import { rollout } from '../engine/rollout.js';
 import { connectOptions, HOST_FLAGS, hostOptions, makeConnector, positiveInt, selectFromArgs, type HostArgs } from './common.js';
 import { exitCode, totalsLine } from '../engine/report.js';

@@ -11,7 +11,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 async function main(): Promise<void> {
-  await program(hideBin(process.argv))
+  await (await program(hideBin(process.argv)))
     .fail((msg, err) => {
       // yargs' own parse errors (YError: a flag without its value) are usage errors like msg.
       if (err && err.name !== 'YError') throw err;

@@ -1,10 +1,10 @@
 /** `hardfleet run [pattern] -- COMMAND`: an ad-hoc command on every selected host (like ansible -m raw). */
 import type { CommandModule } from 'yargs';
 import { UsageError, RemoteCommandError } from '../core/errors.js';
-import { failure } from '../engine/host-run.js';
+import { failure } from '../engine/failure.js';
 import { rollout } from '../engine/rollout.js';
 import { parseSerial } from '../engine/batching.js';
-import { plainOutput } from '../ui/live.js';
+import { plainOutput } from '../ui/terminal.js';
 import { BUDGET_NUMBERS, budgetOptions, checkBudget, HOST_FLAGS, connectOptions, hostOptions, interruptHandler, makeConnector, positiveInt, selectFromArgs, type BudgetArgs, type HostArgs } from './common.js';
 import { checkJsonTarget, finishRun } from './report-out.js';
 import { checkFlags } from './argv.js';

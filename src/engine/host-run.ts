@@ -6,12 +6,13 @@
 import { createTwoFilesPatch } from 'diff';
 import type { HostSpec } from '../core/host.js';
 import type { Remote } from '../core/remote.js';
-import { HardfleetError, isUnreachable } from '../core/errors.js';
+import { HardfleetError } from '../core/errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import type { HostFacts } from '../facts/types.js';
 import type { Playbook, PlaybookStep } from '../playbook/load.js';
 import { StepRefusedError, type Change, type FileDiff } from '../steps/types.js';
 import { applyGuarded, LoginNotProvenError, RolledBackError } from './guard.js';
+import { failure } from './failure.js';
 import type { HostReport, StepReport } from './report.js';
 
 export interface Session extends Remote {
@@ -43,15 +44,6 @@ export function hostVars(pb: Playbook, host: HostSpec, extra: Record<string, unk
 
 export function unifiedDiff(f: FileDiff): string {
   return createTwoFilesPatch(f.before === null ? '/dev/null' : f.path, f.after === null ? '/dev/null' : f.path, f.before ?? '', f.after ?? '', '', '', { context: 3 });
-}
-
-/** Turn any error from a host into the report's words, with the operator's hint. */
-export function failure(spec: HostSpec, e: unknown, steps: StepReport[] = []): HostReport {
-  const base = { address: spec.address, batch: 0, steps };
-  if (e instanceof RolledBackError) return { ...base, status: 'rolled-back', error: e.message };
-  if (isUnreachable(e)) return { ...base, status: 'unreachable', error: (e as Error).message, hint: (e as HardfleetError).hint };
-  if (e instanceof HardfleetError) return { ...base, status: 'failed', error: e.message, hint: e.hint };
-  return { ...base, status: 'failed', error: e instanceof Error ? e.message : String(e) };
 }
 
 export async function runPlaybookOnHost(spec: HostSpec, connector: Connector, opts: HostRunOptions): Promise<HostReport> {

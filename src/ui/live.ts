@@ -5,6 +5,7 @@
  */
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { HostReport } from '../engine/report.js';
+import { plainOutput } from './terminal.js';
 
 interface Deferred {
   done: Promise<HostReport | undefined>;
@@ -22,10 +23,6 @@ export interface LiveView {
   hostDone(host: string, r: HostReport): void;
   /** The rollout ended: hosts never started are shown so. */
   finish(): Promise<void>;
-}
-
-export function plainOutput(): boolean {
-  return !process.stderr.isTTY || process.env.CI === 'true' || process.env.TERM === 'dumb';
 }
 
 const WORD: Record<string, string> = { ok: 'ok', changed: 'changed', failed: 'failed', unreachable: 'unreachable', 'rolled-back': 'rolled back', skipped: 'skipped' };

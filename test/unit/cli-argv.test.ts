@@ -31,7 +31,7 @@ async function refusal(words: string[]): Promise<Error> {
     // before any `--`: what follows it is run's command
     const dash = words.includes('--') ? words.indexOf('--') : words.length;
     const argv = [...words.slice(0, dash).map(subst), ...noSsh, ...words.slice(dash)];
-    await program(argv).fail(false).exitProcess(false).parseAsync();
+    await (await program(argv)).fail(false).exitProcess(false).parseAsync();
   } catch (e) {
     return e as Error;
   }
