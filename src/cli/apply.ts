@@ -104,7 +104,6 @@ function checkAdminLogin(pb: Playbook, steps: PlaybookStep[], hosts: HostSpec[],
   if (!guarded.length) return;
   for (const h of hosts) {
     const vars = hostVars(pb, h, extraVars);
-    const where = (key: string) => (key in extraVars ? '--extra-vars' : h.source?.file ?? pb.file);
     for (const key of ['admin_user', 'admin_private_key_file'] as const) {
       if (typeof vars[key] !== 'string') {
         throw new UsageError(
@@ -117,7 +116,8 @@ function checkAdminLogin(pb: Playbook, steps: PlaybookStep[], hosts: HostSpec[],
     try {
       readInputFile(key);
     } catch (e) {
-      throw new UsageError(`host "${h.name}": admin_private_key_file ${key} (from ${where('admin_private_key_file')}): ${(e as Error).message}`, undefined, undefined,
+      const from = 'admin_private_key_file' in extraVars ? '--extra-vars' : h.source?.file ?? pb.file;
+      throw new UsageError(`host "${h.name}": admin_private_key_file ${key} (from ${from}): ${(e as Error).message}`, undefined, undefined,
         'point it at the private key of one of admin_keys: the guard logs in with it before and after every SSH or firewall change');
     }
   }

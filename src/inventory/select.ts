@@ -11,7 +11,7 @@ import type { Inventory } from './load.js';
 export interface SelectOptions {
   /** The play's or the command's own host pattern (`hosts:` of a playbook, `run PATTERN`). */
   pattern?: string;
-  /** How errors name the pattern, e.g. "hosts: web (pb.yml)"; default "the host pattern". */
+  /** How errors name the pattern, e.g. "pb.yml: hosts:"; default "the host pattern". */
   patternLabel?: string;
   /** Narrows the pattern, as Ansible's --limit does: never adds a host the pattern left out. */
   limit?: string;
