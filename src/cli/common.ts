@@ -87,7 +87,30 @@ export function positiveInt(name: string, v: number | undefined, fallback: numbe
 /** Connection settings from the flags, with the secrets asked for once (see secrets.ts). */
 export async function connectOptions(a: HostArgs, hosts: HostSpec[], adminKeyOf?: (h: HostSpec) => unknown): Promise<ConnectOptions> {
   if (!(a['connect-timeout'] > 0)) throw new UsageError(`--connect-timeout ${a['connect-timeout']}: give a number of seconds above 0`);
+  checkCredentials(hosts, adminKeyOf);
   return withSecrets({ acceptNew: a['accept-new'], connectTimeoutMs: a['connect-timeout'] * 1000 }, a, keyFilesOf(hosts, adminKeyOf));
+}
+
+/**
+ * A host (or a jump host on its way) whose every identity file is missing, with no ssh-agent to
+ * fall back on, can only fail: that is the inventory's mistake, refused before any connection.
+ * (Like OpenSSH, a missing file among others that exist is skipped; a host's admin key counts, as
+ * the connector falls back to the admin when the inventory user is refused.)
+ */
+function checkCredentials(hosts: HostSpec[], adminKeyOf: (h: HostSpec) => unknown = (h) => h.vars.admin_private_key_file): void {
+  const agent = process.env.SSH_AUTH_SOCK;
+  if (agent && existsSync(agent)) return;
+  const exists = new Map<string, boolean>();
+  const has = (f: string) => exists.get(f) ?? (exists.set(f, existsSync(f)), exists.get(f)!);
+  for (const top of hosts) {
+    for (let h: HostSpec | undefined = top; h; h = h.jump) {
+      const admin = h === top ? adminKeyOf(h) : undefined;
+      if (h.identityFiles.some(has) || (typeof admin === 'string' && has(admin))) continue;
+      const what = h.identityFiles.length ? `identity file ${h.identityFiles.join(', ')} not found` : 'no identity file configured';
+      throw new UsageError(`host "${h.name}"${h === top ? '' : ` (jump host of ${top.name})`}: ${what}, and no ssh-agent (SSH_AUTH_SOCK)`, h.source?.file, h.source?.line,
+        h.identityFiles.length ? 'fix the path in ansible_ssh_private_key_file / identity_file (or IdentityFile in ssh_config)' : 'set ansible_ssh_private_key_file / IdentityFile, or start ssh-agent and export SSH_AUTH_SOCK');
+    }
+  }
 }
 
 /**

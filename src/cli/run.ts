@@ -35,9 +35,9 @@ export const runCmd: CommandModule<object, RunArgs> = {
     checkJsonTarget(a.json);
     const hosts = selectFromArgs(a, a.pattern);
     const forks = positiveInt('forks', a.forks, 50);
-    const connector = makeConnector(await connectOptions(a, hosts));
     const serial = a.serial !== undefined ? parseSerial(a.serial, '--serial') : hosts.length;
     if (!(a.timeout > 0)) throw new UsageError(`--timeout ${a.timeout}: give a number of seconds above 0`);
+    const connector = makeConnector(await connectOptions(a, hosts));
     const stop = interruptHandler(() => process.exit(3));
     // Output streams live (host-prefixed) unless stdout is the JSON report; the report always keeps it.
     const stream = a.json !== '-' && (plainOutput() || hosts.length <= 20);

@@ -64,3 +64,18 @@ describe('checkFlags', () => {
     expect(() => checkFlags({ f: [1, 2], forks: [1, 2], maxFail: [1, 2], 'max-fail': [1, 2] }, {})).toThrow('--forks given 2 times');
   });
 });
+
+describe('credentials checked before any connection', () => {
+  it('refuses a host whose every identity file is missing when there is no ssh-agent', async () => {
+    const agent = process.env.SSH_AUTH_SOCK;
+    delete process.env.SSH_AUTH_SOCK;
+    try {
+      const e = await refusal(['run', '-i', join(dir, 'missing-key.yml'), '--', 'uptime']);
+      expect(e.name).toBe('UsageError');
+      expect(e.message).toBe('host "web1": identity file /nonexistent/hardfleet/id_ed25519 not found, and no ssh-agent (SSH_AUTH_SOCK)');
+      expect((e as UsageError).hint).toContain('ansible_ssh_private_key_file');
+    } finally {
+      if (agent !== undefined) process.env.SSH_AUTH_SOCK = agent;
+    }
+  });
+});
