@@ -113,7 +113,7 @@ describe('SshConnection: exec', () => {
       // KILL signal we send (OpenSSH refuses it for root logins); here, as there, the kill command
       // must do it. test/lab/engine.test.ts proves it on OpenSSH.
       const pid = s.stats.pids[0]!;
-      await expect.poll(() => isAlive(pid), { timeout: 3000 }).toBe(false);
+      await expect.poll(() => isAlive(pid), { timeout: 15_000 }).toBe(false);
       expect((await c.exec('echo still usable')).stdout).toBe('still usable\n');
     } finally {
       await s.close();
@@ -127,8 +127,8 @@ describe('SshConnection: exec', () => {
       const e = await c.exec('sleep 30 & sleep 30', { timeoutMs: 300 }).catch((x) => x);
       expect(e).toBeInstanceOf(TimeoutError);
       const pid = s.stats.pids[0]!;
-      await expect.poll(() => s.stats.commands.some((cmd) => cmd.includes(`kill -TERM -${pid}`)), { timeout: 3000 }).toBe(true);
-      await expect.poll(() => isAlive(pid), { timeout: 5000 }).toBe(false);
+      await expect.poll(() => s.stats.commands.some((cmd) => cmd.includes(`kill -TERM -${pid}`)), { timeout: 15_000 }).toBe(true);
+      await expect.poll(() => isAlive(pid), { timeout: 15_000 }).toBe(false);
     } finally {
       await s.close();
     }
@@ -145,7 +145,7 @@ describe('SshConnection: exec', () => {
       expect(e).toBeInstanceOf(TimeoutError);
       const pid = s.stats.pids[0]!;
       expect(s.stats.commands.some((cmd) => cmd.includes(`kill -TERM -${pid}`))).toBe(true);
-      await expect.poll(() => isAlive(pid), { timeout: 3000 }).toBe(false);
+      await expect.poll(() => isAlive(pid), { timeout: 15_000 }).toBe(false);
     } finally {
       await s.close();
     }
@@ -157,7 +157,7 @@ describe('SshConnection: exec', () => {
       const c = await connect(spec(s), { maxChannels: 2 });
       const errors = await Promise.all([1, 2].map(() => c.exec('sleep 30', { timeoutMs: 300 }).catch((x) => x)));
       for (const e of errors) expect(e).toBeInstanceOf(TimeoutError);
-      for (const pid of s.stats.pids.slice(0, 2)) await expect.poll(() => isAlive(pid), { timeout: 3000 }).toBe(false);
+      for (const pid of s.stats.pids.slice(0, 2)) await expect.poll(() => isAlive(pid), { timeout: 15_000 }).toBe(false);
     } finally {
       await s.close();
     }
