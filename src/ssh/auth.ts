@@ -51,14 +51,30 @@ export function planAuth(input: AuthInput): AuthPlan {
   return { methods, tried };
 }
 
-function readKey(input: AuthInput, file: string): ParsedKey {
+/**
+ * Each key file is read and parsed once per run, not once per host: decrypting a passphrase-
+ * protected OpenSSH key runs bcrypt (a good part of a second), and a run logs in to hundreds of
+ * hosts, and again for every login proof.
+ */
+const parsedKeys = new Map<string, ParsedKey | Error>();
+
+function parseKeyOnce(file: string, passphrase: string | undefined): ParsedKey | Error {
+  const id = `${file}\0${passphrase ?? ''}`;
+  const known = parsedKeys.get(id);
+  if (known) return known;
   let result: ParsedKey | ParsedKey[] | Error;
   try {
-    result = utils.parseKey(readFileSync(file), input.keyPassphrase);
+    result = utils.parseKey(readFileSync(file), passphrase);
   } catch (e) {
     result = e as Error;
   }
   const parsed = Array.isArray(result) ? result[0]! : result;
+  parsedKeys.set(id, parsed);
+  return parsed;
+}
+
+function readKey(input: AuthInput, file: string): ParsedKey {
+  const parsed = parseKeyOnce(file, input.keyPassphrase);
   // ssh2 parses a public key as well: offered as ours, the server would only reject it.
   if (!(parsed instanceof Error) && !parsed.isPrivateKey()) {
     throw new AuthFailedError(input.host, `${file} is a public key, not a private one`, `give the private key file${file.endsWith('.pub') ? ` (${file.slice(0, -4)}?)` : ''}`);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AuthFailedError } from '../../src/core/errors.js';
 import { planAuth } from '../../src/ssh/auth.js';
 
@@ -25,5 +25,19 @@ describe('planAuth: credentials that cannot work are named before the server is 
   ])('refuses %s', (_what, files, message, hint) => {
     expect(() => plan(files)).toThrow(AuthFailedError);
     expect(() => plan(files)).toThrow(expect.objectContaining({ message: expect.stringContaining(message), hint: expect.stringContaining(hint) }));
+  });
+});
+
+describe('planAuth: key files', () => {
+  it('parses a key file once for all the hosts of a run (an encrypted key costs a bcrypt run each time)', () => {
+    const once = join(dir, 'id_once');
+    writeFileSync(once, pair.private, { mode: 0o600 });
+    const parse = vi.spyOn(ssh2.utils, 'parseKey');
+    try {
+      for (const host of ['web1', 'web2', 'web3']) planAuth({ host, user: 'root', identityFiles: [once] });
+      expect(parse.mock.calls.filter(([data]) => String(data) === pair.private)).toHaveLength(1);
+    } finally {
+      parse.mockRestore();
+    }
   });
 });
