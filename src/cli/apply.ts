@@ -31,7 +31,7 @@ function applyCommand(check: boolean): CommandModule<object, ApplyArgs> {
     describe: check ? 'show per host what apply would change, with diffs; change nothing' : 'harden the selected hosts in rolling batches',
     builder: (y) =>
       budgetOptions(hostOptions(y))
-        .positional('playbook', { type: 'string', default: 'playbooks/docker-host.yml' })
+        .positional('playbook', { type: 'string', default: 'playbooks/docker-host.yml', describe: 'the playbook (YAML): what a hardened host looks like' })
         .option('check', check ? { hidden: true } : { alias: 'C', type: 'boolean', default: false, describe: 'change nothing: show what would change (= plan)' })
         .option('diff', { alias: 'D', type: 'boolean', default: check, describe: 'show unified diffs of every file' })
         .option('tags', { alias: 't', type: 'string', requiresArg: true, describe: 'only steps with these tags (repeat, or comma separate)' })

@@ -15,7 +15,7 @@ interface FactsArgs extends HostArgs {
 export const factsCmd: CommandModule<object, FactsArgs> = {
   command: 'facts [pattern]',
   describe: 'print the facts of the selected hosts (--json for machines)',
-  builder: (y) => hostOptions(y).positional('pattern', { type: 'string' }) as never,
+  builder: (y) => hostOptions(y).positional('pattern', { type: 'string', describe: 'hosts or groups (like --limit)' }) as never,
   handler: async (a) => {
     checkFlags(a as unknown as Record<string, unknown>, HOST_FLAGS);
     const hosts = selectFromArgs(a, a.pattern);
