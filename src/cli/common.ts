@@ -6,7 +6,7 @@ import { varPort } from '../steps/util.js';
 import type { HostSpec } from '../core/host.js';
 import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/select.js';
-import { SshConnection, type ConnectOptions } from '../ssh/index.js';
+import { noCredentials, SshConnection, type ConnectOptions } from '../ssh/index.js';
 import type { Connector } from '../engine/host-run.js';
 import type { FlagRules } from './argv.js';
 import { keyFilesOf, withSecrets } from './secrets.js';
@@ -106,9 +106,8 @@ function checkCredentials(hosts: HostSpec[], adminKeyOf: (h: HostSpec) => unknow
     for (let h: HostSpec | undefined = top; h; h = h.jump) {
       const admin = h === top ? adminKeyOf(h) : undefined;
       if (h.identityFiles.some(has) || (typeof admin === 'string' && has(admin))) continue;
-      const what = h.identityFiles.length ? `identity file ${h.identityFiles.join(', ')} not found` : 'no identity file configured';
-      throw new UsageError(`host "${h.name}"${h === top ? '' : ` (jump host of ${top.name})`}: ${what}, and no ssh-agent (SSH_AUTH_SOCK)`, h.source?.file, h.source?.line,
-        h.identityFiles.length ? 'fix the path in ansible_ssh_private_key_file / identity_file (or IdentityFile in ssh_config)' : 'set ansible_ssh_private_key_file / IdentityFile, or start ssh-agent and export SSH_AUTH_SOCK');
+      const e = noCredentials(h.name, h.user, h.identityFiles);
+      throw new UsageError(`host "${h.name}"${h === top ? '' : ` (jump host of ${top.name})`}: ${e.message}`, h.source?.file, h.source?.line, e.hint);
     }
   }
 }

@@ -38,17 +38,19 @@ export function planAuth(input: AuthInput): AuthPlan {
     methods.push({ type: 'agent', username: input.user, agent: input.agentSocket });
     tried.push(`ssh-agent (${input.agentSocket})`);
   }
-  if (methods.length === 0) {
-    const files = input.identityFiles;
-    throw new AuthFailedError(
-      input.host,
-      `no credentials to log in as ${input.user}: ${files.length ? `identity file ${files.join(', ')} not found` : 'no identity file configured'}, and no ssh-agent`,
-      files.length
-        ? 'fix the path in ansible_ssh_private_key_file / identity_file (or IdentityFile in ssh_config)'
-        : 'set ansible_ssh_private_key_file / IdentityFile, or start ssh-agent and export SSH_AUTH_SOCK',
-    );
-  }
+  if (methods.length === 0) throw noCredentials(input.host, input.user, input.identityFiles);
   return { methods, tried };
+}
+
+/** No key file exists and there is no agent: what to tell the operator (at login, or before the run). */
+export function noCredentials(host: string, user: string, files: string[]): AuthFailedError {
+  return new AuthFailedError(
+    host,
+    `no credentials to log in as ${user}: ${files.length ? `identity file ${files.join(', ')} not found` : 'no identity file configured'}, and no ssh-agent`,
+    files.length
+      ? 'fix the path in ansible_ssh_private_key_file / identity_file (or IdentityFile in ssh_config)'
+      : 'set ansible_ssh_private_key_file / IdentityFile, or start ssh-agent and export SSH_AUTH_SOCK',
+  );
 }
 
 /**

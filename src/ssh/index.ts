@@ -1,6 +1,6 @@
 export { SshConnection, BecomeError, type ConnectOptions } from './connection.js';
 export { closeJumpPool } from './route.js';
-export { isEncryptedKey } from './auth.js';
+export { isEncryptedKey, noCredentials } from './auth.js';
 export {
   appendKnownHost,
   checkHostKey,

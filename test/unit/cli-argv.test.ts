@@ -72,7 +72,7 @@ describe('credentials checked before any connection', () => {
     try {
       const e = await refusal(['run', '-i', join(dir, 'missing-key.yml'), '--', 'uptime']);
       expect(e.name).toBe('UsageError');
-      expect(e.message).toBe('host "web1": identity file /nonexistent/hardfleet/id_ed25519 not found, and no ssh-agent (SSH_AUTH_SOCK)');
+      expect(e.message).toBe('host "web1": no credentials to log in as root: identity file /nonexistent/hardfleet/id_ed25519 not found, and no ssh-agent');
       expect((e as UsageError).hint).toContain('ansible_ssh_private_key_file');
     } finally {
       if (agent !== undefined) process.env.SSH_AUTH_SOCK = agent;
