@@ -5,9 +5,10 @@ import ssh2 from 'ssh2';
 import { describe, expect, it, vi } from 'vitest';
 import { AuthFailedError } from '../../src/core/errors.js';
 import { planAuth } from '../../src/ssh/auth.js';
+import { generateEd25519 } from '../fixtures/ssh/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hf-auth-'));
-const pair = ssh2.utils.generateKeyPairSync('ed25519');
+const pair = generateEd25519();
 const key = join(dir, 'id_ed25519');
 writeFileSync(key, pair.private, { mode: 0o600 });
 writeFileSync(`${key}.pub`, pair.public);
