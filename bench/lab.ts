@@ -77,9 +77,8 @@ export async function waitBooted(name: string, hosts: string[]): Promise<void> {
  *   first use; the lab hosts reach no mirror, so the bench installs Debian's package (downloaded
  *   once with apt-get download). The files go in through the host's root filesystem, mounted on
  *   the machine (the lab's state says where).
- * - package lists older than an hour: the lab image was built minutes ago, and Ansible's
- *   cache_valid_time trusts /var/lib/apt/lists by its mtime, so it would skip the refresh that a
- *   server set up days ago needs (and never see the lab repository's updates).
+ * (The lab image itself dates its empty package lists long ago, so Ansible's cache_valid_time
+ * refreshes them as on a server set up days ago.)
  */
 export async function prepareFullHosts(name: string, hosts: string[], debDir: string): Promise<void> {
   checkLabName(name);
@@ -90,7 +89,7 @@ export async function prepareFullHosts(name: string, hosts: string[], debDir: st
     const inside = '/var/cache/hardfleet-bench-debs';
     mkdirSync(join(root, inside), { recursive: true });
     for (const f of readdirSync(debDir)) cpSync(join(debDir, f), join(root, inside, f));
-    const r = await labConsole(name, h, `dpkg -i ${inside}/*.deb >/dev/null && rm -rf ${inside} && touch -d '2 days ago' /var/lib/apt/lists`);
+    const r = await labConsole(name, h, `dpkg -i ${inside}/*.deb >/dev/null && rm -rf ${inside}`);
     if (r.code !== 0) throw new Error(`preparing ${h}: ${r.stderr.trim()}`);
   });
 }
